@@ -1,0 +1,239 @@
+import { chmod, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { dbNames, provisionService } from '@fortress/kit/db-provision';
+import { startFakeAnthropic, type FakeAnthropic } from '@fortress/sandbox/anthropic/server';
+import { startKmsServer, type KmsServer } from '@fortress/sandbox/kms/server';
+import { ensureCerts } from '../certs/certs.js';
+import { startNats, type NatsHandle } from '../infra/nats.js';
+import { startPostgres, type PostgresHandle } from '../infra/postgres.js';
+import { startRedis, type RedisHandle } from '../infra/redis.js';
+import { ensureDecisionKeys } from './decision-keys.js';
+import { operatorClients, type OperatorClients } from './operator-clients.js';
+import { REPO_ROOT } from './paths.js';
+import { loadStackSecrets, saveStackSecrets } from './secrets-file.js';
+import { startServiceProcess, type ServiceProcess } from './service-process.js';
+
+/** The services behind the edge, each with its own schema. */
+export const BACKEND_SERVICES = ['identity', 'posture', 'policy', 'vault', 'audit'] as const;
+/** Every service, the edge last. */
+export const SERVICES = [...BACKEND_SERVICES, 'edge'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Credentials the local KMS accepts (it checks the shape of SigV4, not the signature). */
+const KMS_CREDENTIALS = {
+  accessKeyId: 'fortress-local',
+  secretAccessKey: 'fortress-local-not-secret',
+};
+const DATABASE = 'fortress';
+
+/** Options of a whole local Fortress. */
+export interface StackOptions {
+  /** Everything lives here: database, streams, certificates, keys, logs. Reused on restart. */
+  dataDir: string;
+  /** Trade durability for speed (tests). */
+  fast?: boolean;
+  /** The edge's port; 0 picks a free one. */
+  edgePort?: number;
+  otlpTracesUrl?: string;
+  logLevel?: string;
+  /** Extra environment per service (e.g. shorter timeouts in tests). */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  onProgress?: (step: string) => void;
+}
+
+/** A running local Fortress. */
+export interface Stack {
+  dataDir: string;
+  tlsDir: string;
+  postgres: PostgresHandle;
+  redis: RedisHandle;
+  nats: NatsHandle;
+  kms: KmsServer;
+  sandbox: FakeAnthropic;
+  sandboxAnthropicKey: string;
+  services: Record<ServiceName, ServiceProcess>;
+  edgeUrl: string;
+  /** https://127.0.0.1:port of each backend service. */
+  urls: Record<string, string>;
+  /** Clients with the operator's certificate (seeding, tests). */
+  operator: OperatorClients;
+  /** Superuser URL of the fortress database (tests that inspect rows). */
+  adminDatabaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Makes sure the service-managed KMS key exists; returns its id. */
+async function ensureServiceKey(kmsUrl: string, known: string | undefined): Promise<string> {
+  const kms = new KMSClient({
+    region: 'us-east-1',
+    endpoint: kmsUrl,
+    credentials: KMS_CREDENTIALS,
+  });
+  try {
+    if (known) {
+      const described = await kms
+        .send(new DescribeKeyCommand({ KeyId: known }))
+        .catch(() => undefined);
+      if (described?.KeyMetadata?.Enabled) return known;
+    }
+    const created = await kms.send(
+      new CreateKeyCommand({ Description: 'fortress service-managed key (SOHO)' }),
+    );
+    const id = created.KeyMetadata?.KeyId;
+    if (!id) throw new Error('local KMS did not return a key id');
+    return id;
+  } finally {
+    kms.destroy();
+  }
+}
+
+/**
+ * Starts everything Fortress needs on loopback, in dependency order: PostgreSQL, Redis, NATS
+ * with JetStream, the KMS-compatible endpoint and the sandbox Anthropic API; certificates,
+ * keys and database roles; migrations; then the five backend services and the edge, each its
+ * own process. Starting again on the same directory reuses all state.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const dataDir = resolve(options.dataDir);
+  const progress = options.onProgress ?? (() => undefined);
+  const dirs = {
+    pg: join(dataDir, 'postgres'),
+    redis: join(dataDir, 'redis'),
+    nats: join(dataDir, 'nats'),
+    kms: join(dataDir, 'kms'),
+    tls: join(dataDir, 'tls'),
+    keys: join(dataDir, 'keys'),
+    logs: join(dataDir, 'logs'),
+  };
+  // Traversable (not listable) by others: PostgreSQL runs as its own user and must reach its
+  // data directory inside. Everything secret below is owner-only.
+  await mkdir(dataDir, { recursive: true, mode: 0o711 });
+  await chmod(dataDir, 0o711);
+  await Promise.all(
+    Object.entries(dirs)
+      .filter(([name]) => name !== 'pg')
+      .map(([, d]) => mkdir(d, { recursive: true, mode: 0o700 })),
+  );
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const stopAll = async () => {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+  };
+
+  try {
+    progress('starting PostgreSQL, Redis and NATS JetStream');
+    const [postgres, redis, nats] = await Promise.all([
+      startPostgres({ dataDir: dirs.pg, fast: options.fast ?? false }),
+      startRedis({ dataDir: dirs.redis }),
+      startNats({ dataDir: dirs.nats }),
+    ]);
+    started.push(postgres, redis, nats);
+
+    progress('preparing certificates, keys and secrets');
+    await ensureCerts({ dir: dirs.tls, services: [...SERVICES, 'operator'] });
+    const decisionKeys = await ensureDecisionKeys(dirs.keys);
+    const secretsFile = join(dataDir, 'secrets.json');
+    const secrets = await loadStackSecrets(secretsFile, BACKEND_SERVICES);
+
+    progress('starting the KMS endpoint and the sandbox Anthropic API');
+    const kms = await startKmsServer({ stateFile: join(dirs.kms, 'state.json') });
+    started.push({ stop: () => kms.close() });
+    secrets.kmsServiceKeyId = await ensureServiceKey(kms.url, secrets.kmsServiceKeyId);
+    await saveStackSecrets(secretsFile, secrets);
+    const sandbox = await startFakeAnthropic({ apiKeys: [secrets.sandboxAnthropicKey] });
+    started.push({ stop: () => sandbox.close() });
+
+    progress('migrating the database');
+    await postgres.createDatabase(DATABASE);
+    const adminDatabaseUrl = postgres.superuserUrl.replace(/\/postgres(\?|$)/, `/${DATABASE}$1`);
+    for (const service of BACKEND_SERVICES) {
+      await provisionService({
+        adminUrl: adminDatabaseUrl,
+        service,
+        runtimePassword: secrets.dbPasswords[service] ?? '',
+        migrationsDir: join(REPO_ROOT, 'services', service, 'migrations'),
+      });
+    }
+
+    progress('starting identity, posture, policy, vault and audit');
+    const common = {
+      FORTRESS_TLS_DIR: dirs.tls,
+      FORTRESS_LOG_LEVEL: options.logLevel ?? 'info',
+      ...(options.otlpTracesUrl ? { FORTRESS_OTLP_TRACES_URL: options.otlpTracesUrl } : {}),
+    };
+    const dbUrl = (service: string) =>
+      postgres.url(dbNames(service).runtime, secrets.dbPasswords[service] ?? '', DATABASE);
+    const envFor: Record<(typeof BACKEND_SERVICES)[number], Record<string, string>> = {
+      identity: { FORTRESS_DATABASE_URL: dbUrl('identity') },
+      posture: { FORTRESS_DATABASE_URL: dbUrl('posture') },
+      policy: {
+        FORTRESS_DATABASE_URL: dbUrl('policy'),
+        FORTRESS_DECISION_KEY_FILE: decisionKeys.privateKeyFile,
+      },
+      vault: {
+        FORTRESS_DATABASE_URL: dbUrl('vault'),
+        FORTRESS_DECISION_PUBLIC_KEY_FILE: decisionKeys.publicKeyFile,
+        FORTRESS_KMS_ENDPOINT: kms.url,
+        FORTRESS_KMS_KEY_ID: secrets.kmsServiceKeyId,
+        AWS_ACCESS_KEY_ID: KMS_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: KMS_CREDENTIALS.secretAccessKey,
+      },
+      audit: { FORTRESS_DATABASE_URL: dbUrl('audit'), FORTRESS_NATS_URL: nats.url },
+    };
+    const backends = await Promise.all(
+      BACKEND_SERVICES.map(async (name) => {
+        const proc = await startServiceProcess({
+          name,
+          logDir: dirs.logs,
+          env: { ...common, ...envFor[name], ...options.serviceEnv?.[name] },
+        });
+        started.push(proc);
+        return [name, proc] as const;
+      }),
+    );
+    const services = Object.fromEntries(backends) as Record<ServiceName, ServiceProcess>;
+    const urls = Object.fromEntries(
+      backends.map(([name, p]) => [name, `https://127.0.0.1:${p.ports.grpcPort}`]),
+    );
+
+    progress('starting the edge');
+    services.edge = await startServiceProcess({
+      name: 'edge',
+      logDir: dirs.logs,
+      env: {
+        ...common,
+        FORTRESS_EDGE_PORT: String(options.edgePort ?? 0),
+        FORTRESS_IDENTITY_URL: urls['identity'] ?? '',
+        FORTRESS_POSTURE_URL: urls['posture'] ?? '',
+        FORTRESS_POLICY_URL: urls['policy'] ?? '',
+        FORTRESS_VAULT_URL: urls['vault'] ?? '',
+        FORTRESS_NATS_URL: nats.url,
+        FORTRESS_ANTHROPIC_BASE_URL: sandbox.url,
+        ...options.serviceEnv?.edge,
+      },
+    });
+    started.push(services.edge);
+
+    return {
+      dataDir,
+      tlsDir: dirs.tls,
+      postgres,
+      redis,
+      nats,
+      kms,
+      sandbox,
+      sandboxAnthropicKey: secrets.sandboxAnthropicKey,
+      services,
+      get edgeUrl() {
+        return `http://127.0.0.1:${services.edge.ports.httpPort}`;
+      },
+      urls,
+      operator: operatorClients(dirs.tls, urls),
+      adminDatabaseUrl,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
