@@ -1,0 +1,64 @@
+import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
+import { AUDIT_STREAM, connectEventBus } from '@fortress/kit/event-bus';
+import { createPool, pgReady } from '@fortress/kit/pg';
+import { runService } from '@fortress/kit/lifecycle';
+import { startOpsServer } from '@fortress/kit/ops-server';
+import { startRpcServer } from '@fortress/kit/rpc-server';
+import { bootService } from '@fortress/kit/service';
+import { spiffeId } from '@fortress/kit/tls';
+import { createAuditStore } from './adapters/pg/audit-store.js';
+import { auditConfig } from './config.js';
+import { toAuditRow } from './domain/audit-row.js';
+import { createAuditRpc } from './rpc/audit-service.js';
+
+const base = bootService('audit', auditConfig);
+const { config, logger, telemetry } = base;
+
+await runService(logger, async () => {
+  const pool = createPool({ url: config.FORTRESS_DATABASE_URL, service: base.name });
+  const store = createAuditStore(pool);
+  const bus = await connectEventBus({
+    url: config.FORTRESS_NATS_URL,
+    service: base.name,
+    logger,
+    telemetry,
+  });
+  const appended = telemetry.meter.createCounter('fortress.audit.appended', {
+    description: 'Audit rows written',
+  });
+  const duplicates = telemetry.meter.createCounter('fortress.audit.duplicates', {
+    description: 'Redelivered or republished events already in the log',
+  });
+  // Ack only after the row is committed: a crash before the ack means redelivery, and the
+  // unique event id makes the redelivery a no-op.
+  await bus.consume({
+    stream: AUDIT_STREAM,
+    durable: 'audit-writer',
+    handle: async (envelope) => {
+      if (!envelope.orgId) {
+        logger.warn({ eventId: envelope.eventId }, 'dropping an event without org');
+        return;
+      }
+      const isNew = await store.append(toAuditRow(envelope));
+      (isNew ? appended : duplicates).add(1);
+    },
+  });
+  const rpc = await startRpcServer({
+    service: base.name,
+    host: config.FORTRESS_HOST,
+    port: config.FORTRESS_GRPC_PORT,
+    tls: base.tls,
+    logger,
+    telemetry,
+    allowedPeers: [spiffeId('edge'), spiffeId('operator')],
+    routes: (router) => router.service(AuditService, createAuditRpc({ store })),
+  });
+  const ops = await startOpsServer({
+    host: config.FORTRESS_HOST,
+    port: config.FORTRESS_OPS_PORT,
+    telemetry,
+    readiness: { postgres: () => pgReady(pool), nats: () => bus.ready() },
+  });
+  logger.info({ grpcPort: rpc.port, opsPort: ops.port }, 'service ready');
+  return [telemetry.shutdown, () => pool.end(), bus.close, rpc.close, ops.close];
+});

@@ -1,0 +1,150 @@
+import type pg from 'pg';
+import { inTenant } from '@fortress/kit/pg';
+
+/** What authentication learns from a key hash. */
+export interface KeyLookup {
+  keyId: string;
+  orgId: string;
+  tier: string;
+  orgDisabled: boolean;
+  roles: string[];
+  products: string[];
+  patKeyId: string | null;
+  revoked: boolean;
+}
+
+/** A stored org row. */
+export interface OrgRow {
+  id: string;
+  name: string;
+  tier: string;
+  disabled: boolean;
+  created_at: Date;
+}
+
+/** A stored API key row, without its hash. */
+export interface ApiKeyRow {
+  id: string;
+  org_id: string;
+  label: string;
+  display_prefix: string;
+  environment: 'live' | 'test';
+  roles: string[];
+  products: string[];
+  pat_key_id: string | null;
+  created_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+const KEY_COLUMNS =
+  'id, org_id, label, display_prefix, environment, roles, products, pat_key_id, created_at, revoked_at, last_used_at';
+
+/** Identity's PostgreSQL store. Every tenant query runs inside `inTenant`. */
+export function createIdentityStore(pool: pg.Pool) {
+  return {
+    /** Looks a key up by its hash, across tenants, through the one definer function. */
+    async lookupKey(hash: Buffer): Promise<KeyLookup | undefined> {
+      const { rows } = await pool.query<{
+        key_id: string;
+        org_id: string;
+        tier: string;
+        org_disabled: boolean;
+        roles: string[];
+        products: string[];
+        pat_key_id: string | null;
+        revoked: boolean;
+      }>('SELECT * FROM authenticate_key($1)', [hash]);
+      const r = rows[0];
+      if (!r) return undefined;
+      return {
+        keyId: r.key_id,
+        orgId: r.org_id,
+        tier: r.tier,
+        orgDisabled: r.org_disabled,
+        roles: r.roles,
+        products: r.products,
+        patKeyId: r.pat_key_id,
+        revoked: r.revoked,
+      };
+    },
+
+    /** Inserts an org; false when the id is taken. */
+    async createOrg(org: { id: string; name: string; tier: string }): Promise<OrgRow | undefined> {
+      return inTenant(pool, org.id, async (db) => {
+        const { rows } = await db.query<OrgRow>(
+          `INSERT INTO orgs (id, name, tier) VALUES ($1, $2, $3)
+           ON CONFLICT (id) DO NOTHING RETURNING id, name, tier, disabled, created_at`,
+          [org.id, org.name, org.tier],
+        );
+        return rows[0];
+      });
+    },
+
+    async getOrg(orgId: string): Promise<OrgRow | undefined> {
+      return inTenant(pool, orgId, async (db) => {
+        const { rows } = await db.query<OrgRow>(
+          'SELECT id, name, tier, disabled, created_at FROM orgs WHERE id = $1',
+          [orgId],
+        );
+        return rows[0];
+      });
+    },
+
+    async insertKey(key: {
+      id: string;
+      orgId: string;
+      hash: Buffer;
+      displayPrefix: string;
+      label: string;
+      environment: 'live' | 'test';
+      roles: string[];
+      products: string[];
+      patKeyId: string | null;
+    }): Promise<ApiKeyRow> {
+      return inTenant(pool, key.orgId, async (db) => {
+        const { rows } = await db.query<ApiKeyRow>(
+          `INSERT INTO api_keys (id, org_id, key_hash, display_prefix, label, environment, roles, products, pat_key_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${KEY_COLUMNS}`,
+          [
+            key.id,
+            key.orgId,
+            key.hash,
+            key.displayPrefix,
+            key.label,
+            key.environment,
+            key.roles,
+            key.products,
+            key.patKeyId,
+          ],
+        );
+        return rows[0] as ApiKeyRow;
+      });
+    },
+
+    async listKeys(orgId: string, limit: number, afterId: string): Promise<ApiKeyRow[]> {
+      return inTenant(pool, orgId, async (db) => {
+        const { rows } = await db.query<ApiKeyRow>(
+          `SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+          [orgId, afterId, limit],
+        );
+        return rows;
+      });
+    },
+
+    /** Marks a key revoked (idempotent); undefined when there is no such key in the org. */
+    async revokeKey(orgId: string, keyId: string): Promise<ApiKeyRow | undefined> {
+      return inTenant(pool, orgId, async (db) => {
+        const { rows } = await db.query<ApiKeyRow>(
+          `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+           WHERE org_id = $1 AND id = $2 RETURNING ${KEY_COLUMNS}`,
+          [orgId, keyId],
+        );
+        return rows[0];
+      });
+    },
+  };
+}
+
+/** Identity's store. */
+export type IdentityStore = ReturnType<typeof createIdentityStore>;
