@@ -1,0 +1,279 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampNow } from '@bufbuild/protobuf/wkt';
+import type { Client } from '@connectrpc/connect';
+import type { Histogram } from '@opentelemetry/api';
+import {
+  Decision,
+  Hop,
+  ReasonSchema,
+  type Principal,
+  type Product,
+  type Reason,
+} from '@fortress/proto/common/v1/common_pb';
+import type { IdentityService } from '@fortress/proto/identity/v1/identity_pb';
+import { PostureStatus, type PostureService } from '@fortress/proto/posture/v1/posture_pb';
+import type { PolicyService } from '@fortress/proto/policy/v1/policy_pb';
+import type { EventBus } from '@fortress/kit/event-bus';
+import type { Logger } from '@fortress/kit/log';
+import { decisionEnvelope } from './audit-events.js';
+import { timed } from './stage-timer.js';
+
+/** Why the chain said no, in protocol-neutral terms; each front end maps it to its wire format. */
+export type DenialKind =
+  'unauthenticated' | 'device_noncompliant' | 'policy_denied' | 'unavailable';
+
+/** A refusal, already audited when the org was known. */
+export interface Denial {
+  kind: DenialKind;
+  hop: Hop;
+  message: string;
+  reasons: Reason[];
+  deviceId?: string;
+}
+
+/** The request-level facts every hop sees. */
+export interface RequestFacts {
+  requestId: string;
+  product: Product;
+  clientIp: string;
+  userAgent: string;
+}
+
+/** An allowed request: who, what the decision token binds, and how long deciding took. */
+export interface Allowed {
+  principal: Principal;
+  decisionToken: string;
+  credentialRef: string;
+  policyVersion: string;
+}
+
+/** The clients and settings of the chain. */
+export interface DecisionChainDeps {
+  identity: Client<typeof IdentityService>;
+  posture: Client<typeof PostureService>;
+  policy: Client<typeof PolicyService>;
+  bus: EventBus;
+  logger: Logger;
+  stages: Histogram;
+  hopTimeoutMs: number;
+  auditAckTimeoutMs: number;
+}
+
+const unavailable = (hop: Hop): Denial => ({
+  kind: 'unavailable',
+  hop,
+  message: 'a dependency of the access decision is unavailable',
+  reasons: [
+    create(ReasonSchema, {
+      code: 'dependency_unavailable',
+      message: `${Hop[hop].toLowerCase()} unavailable`,
+      ruleId: 'fail-closed',
+    }),
+  ],
+});
+
+/**
+ * The strict chain every gateway request goes through: identity → posture → policy, each a
+ * gRPC call with a deadline, then the decision event published to JetStream and acked.
+ * Nothing is allowed unless every step says so; a failure anywhere is a denial (fail closed).
+ * Every decision on a known org is audited before the caller may act on it.
+ */
+export function createDecisionChain(deps: DecisionChainDeps) {
+  const { logger } = deps;
+  const ctxOf = (facts: RequestFacts) => ({
+    requestId: facts.requestId,
+    clientIp: facts.clientIp,
+    userAgent: facts.userAgent,
+    product: facts.product,
+    receivedAt: timestampNow(),
+  });
+
+  /** Publishes a decision and waits for the ack; false when it could not be stored. */
+  const audit = async (record: Parameters<typeof decisionEnvelope>[0]): Promise<boolean> => {
+    try {
+      await timed(deps.stages, 'audit_publish', () =>
+        deps.bus.publish(decisionEnvelope(record), deps.auditAckTimeoutMs),
+      );
+      return true;
+    } catch (err) {
+      logger.error(
+        { err, requestId: record.requestId },
+        'decision event not acknowledged; failing closed',
+      );
+      return false;
+    }
+  };
+
+  return {
+    /** Step 1: who is calling. A failure on a known org is audited. */
+    async authenticate(
+      presented: { apiKey: string; idpToken: string },
+      facts: RequestFacts,
+      action: string,
+    ): Promise<{ ok: true; principal: Principal; us: number } | { ok: false; denial: Denial }> {
+      let res;
+      try {
+        res = await timed(deps.stages, 'identity', () =>
+          deps.identity.authenticate(
+            { apiKey: presented.apiKey, idpToken: presented.idpToken, context: ctxOf(facts) },
+            { timeoutMs: deps.hopTimeoutMs },
+          ),
+        );
+      } catch (err) {
+        logger.warn({ err, requestId: facts.requestId }, 'identity unavailable');
+        return { ok: false, denial: unavailable(Hop.IDENTITY) };
+      }
+      const answer = res.value;
+      if (answer.authenticated && answer.principal)
+        return { ok: true, principal: answer.principal, us: res.us };
+      const reason =
+        answer.reason ??
+        create(ReasonSchema, { code: 'unauthenticated', message: 'not authenticated' });
+      const denial: Denial = {
+        kind: 'unauthenticated',
+        hop: Hop.IDENTITY,
+        message: reason.message,
+        reasons: [reason],
+      };
+      const orgId = answer.principal?.orgId;
+      if (orgId) {
+        const stored = await audit({
+          orgId,
+          requestId: facts.requestId,
+          product: facts.product,
+          principal: undefined,
+          action,
+          resource: '',
+          allow: false,
+          decidedBy: Hop.IDENTITY,
+          reasons: [reason],
+          policyVersion: '',
+          clientIp: facts.clientIp,
+          identityUs: res.us,
+          postureUs: 0,
+          policyUs: 0,
+          decideUs: res.us,
+        });
+        if (!stored) return { ok: false, denial: unavailable(Hop.EDGE) };
+      }
+      return { ok: false, denial };
+    },
+
+    /** Steps 2 and 3, then the audit: device posture, the policy decision, the decision event. */
+    async authorize(
+      principal: Principal,
+      identityUs: number,
+      facts: RequestFacts,
+      action: string,
+      resource: { type: string; id: string; patKeyId: string },
+    ): Promise<{ ok: true; allowed: Allowed } | { ok: false; denial: Denial }> {
+      const context = ctxOf(facts);
+      const record = {
+        orgId: principal.orgId,
+        requestId: facts.requestId,
+        product: facts.product,
+        principal,
+        action,
+        resource: `${resource.type}:${resource.id}`,
+        clientIp: facts.clientIp,
+        identityUs,
+        postureUs: 0,
+        policyUs: 0,
+        policyVersion: '',
+      };
+      const deny = async (denial: Denial): Promise<{ ok: false; denial: Denial }> => {
+        const stored = await audit({
+          ...record,
+          allow: false,
+          decidedBy: denial.hop,
+          reasons: denial.reasons,
+          decideUs: identityUs + record.postureUs + record.policyUs,
+        });
+        return { ok: false, denial: stored ? denial : unavailable(Hop.EDGE) };
+      };
+
+      let posture;
+      try {
+        posture = await timed(deps.stages, 'posture', () =>
+          deps.posture.check({ principal, context }, { timeoutMs: deps.hopTimeoutMs }),
+        );
+      } catch (err) {
+        logger.warn({ err, requestId: facts.requestId }, 'posture unavailable');
+        return deny(unavailable(Hop.POSTURE));
+      }
+      record.postureUs = posture.us;
+      const ps = posture.value.status;
+      if (ps !== PostureStatus.NOT_REQUIRED && ps !== PostureStatus.COMPLIANT) {
+        const reason =
+          posture.value.reason ??
+          create(ReasonSchema, { code: 'device_noncompliant', message: 'device is not compliant' });
+        return deny({
+          kind: 'device_noncompliant',
+          hop: Hop.POSTURE,
+          message: reason.message,
+          reasons: [reason],
+          deviceId: principal.deviceId,
+        });
+      }
+
+      let decision;
+      try {
+        decision = await timed(deps.stages, 'policy', () =>
+          deps.policy.decide(
+            {
+              principal,
+              action,
+              resource: { type: resource.type, id: resource.id, patKeyId: resource.patKeyId },
+              context,
+            },
+            { timeoutMs: deps.hopTimeoutMs },
+          ),
+        );
+      } catch (err) {
+        logger.warn({ err, requestId: facts.requestId }, 'policy unavailable');
+        return deny(unavailable(Hop.POLICY));
+      }
+      record.policyUs = decision.us;
+      const d = decision.value;
+      record.policyVersion = d.policyVersion;
+      if (d.decision !== Decision.ALLOW || !d.decisionToken || !d.obligations?.credentialRef) {
+        const reasons = d.reasons.length
+          ? d.reasons
+          : [
+              create(ReasonSchema, {
+                code: 'denied',
+                message: 'denied by policy',
+                ruleId: 'default-deny',
+              }),
+            ];
+        return deny({
+          kind: 'policy_denied',
+          hop: Hop.POLICY,
+          message: reasons[0]?.message ?? 'denied by policy',
+          reasons,
+        });
+      }
+
+      const stored = await audit({
+        ...record,
+        allow: true,
+        decidedBy: Hop.POLICY,
+        reasons: d.reasons,
+        decideUs: identityUs + record.postureUs + record.policyUs,
+      });
+      if (!stored) return { ok: false, denial: unavailable(Hop.EDGE) };
+      return {
+        ok: true,
+        allowed: {
+          principal,
+          decisionToken: d.decisionToken,
+          credentialRef: d.obligations.credentialRef,
+          policyVersion: d.policyVersion,
+        },
+      };
+    },
+  };
+}
+
+/** The decision chain. */
+export type DecisionChain = ReturnType<typeof createDecisionChain>;

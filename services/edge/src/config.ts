@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { millis, port } from '@fortress/kit/config';
+
+/** The edge's configuration, from the environment. */
+export const edgeConfig = z.object({
+  FORTRESS_HOST: z.string().default('127.0.0.1'),
+  FORTRESS_EDGE_PORT: port(8787),
+  FORTRESS_OPS_PORT: port(0),
+  FORTRESS_TLS_DIR: z.string().min(1),
+  FORTRESS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  FORTRESS_OTLP_TRACES_URL: z.url().optional(),
+  FORTRESS_IDENTITY_URL: z.url(),
+  FORTRESS_POSTURE_URL: z.url(),
+  FORTRESS_POLICY_URL: z.url(),
+  FORTRESS_VAULT_URL: z.url(),
+  FORTRESS_NATS_URL: z.string().min(1),
+  /** The real API (or the sandbox) that allowed requests go to. */
+  FORTRESS_ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
+  /** Deadline of each hop of the chain (identity, posture, policy, vault). */
+  FORTRESS_HOP_TIMEOUT_MS: millis(2000),
+  /** How long to wait for JetStream to acknowledge an audit event before failing closed. */
+  FORTRESS_AUDIT_ACK_TIMEOUT_MS: millis(2000),
+  FORTRESS_UPSTREAM_TIMEOUT_MS: millis(10 * 60_000),
+  /** Largest request body accepted (Anthropic's own limit is 32 MB). */
+  FORTRESS_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
+});
+
+/** The edge's configuration. */
+export type EdgeConfig = z.infer<typeof edgeConfig>;

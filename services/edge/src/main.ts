@@ -1,0 +1,101 @@
+import { IdentityService } from '@fortress/proto/identity/v1/identity_pb';
+import { PolicyService } from '@fortress/proto/policy/v1/policy_pb';
+import { PostureService } from '@fortress/proto/posture/v1/posture_pb';
+import { Product } from '@fortress/proto/common/v1/common_pb';
+import { VaultService } from '@fortress/proto/vault/v1/vault_pb';
+import { connectEventBus } from '@fortress/kit/event-bus';
+import { runService } from '@fortress/kit/lifecycle';
+import { startOpsServer } from '@fortress/kit/ops-server';
+import { createServiceClient } from '@fortress/kit/rpc-client';
+import { bootService } from '@fortress/kit/service';
+import { LATENCY_BUCKETS_MS } from '@fortress/kit/telemetry';
+import { createDecisionChain } from './chain/decision-chain.js';
+import { edgeConfig } from './config.js';
+import { startEdgeServer } from './http/server.js';
+import { createMessagesRoute } from './pat/messages-route.js';
+import { createAnthropicUpstream } from './upstream/anthropic-upstream.js';
+
+const base = bootService('edge', edgeConfig);
+const { config, logger, telemetry } = base;
+
+await runService(logger, async () => {
+  const client = <S extends Parameters<typeof createServiceClient>[0]>(
+    service: S,
+    url: string,
+    name: string,
+  ) =>
+    createServiceClient(service, {
+      baseUrl: url,
+      tls: base.tls,
+      expectedService: name,
+      telemetry,
+      defaultTimeoutMs: config.FORTRESS_HOP_TIMEOUT_MS,
+    });
+  const identity = client(IdentityService, config.FORTRESS_IDENTITY_URL, 'identity');
+  const posture = client(PostureService, config.FORTRESS_POSTURE_URL, 'posture');
+  const policy = client(PolicyService, config.FORTRESS_POLICY_URL, 'policy');
+  const vault = client(VaultService, config.FORTRESS_VAULT_URL, 'vault');
+  const bus = await connectEventBus({
+    url: config.FORTRESS_NATS_URL,
+    service: base.name,
+    logger,
+    telemetry,
+  });
+  const stages = telemetry.meter.createHistogram('fortress.edge.stage.duration', {
+    unit: 'ms',
+    description: 'Time spent in each stage of a gateway request',
+    advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
+  });
+  const chain = createDecisionChain({
+    identity,
+    posture,
+    policy,
+    bus,
+    logger,
+    stages,
+    hopTimeoutMs: config.FORTRESS_HOP_TIMEOUT_MS,
+    auditAckTimeoutMs: config.FORTRESS_AUDIT_ACK_TIMEOUT_MS,
+  });
+  const upstream = createAnthropicUpstream({
+    baseUrl: config.FORTRESS_ANTHROPIC_BASE_URL,
+    timeoutMs: config.FORTRESS_UPSTREAM_TIMEOUT_MS,
+  });
+  const messages = createMessagesRoute({
+    chain,
+    vault,
+    upstream,
+    bus,
+    logger,
+    stages,
+    hopTimeoutMs: config.FORTRESS_HOP_TIMEOUT_MS,
+    auditAckTimeoutMs: config.FORTRESS_AUDIT_ACK_TIMEOUT_MS,
+    maxBodyBytes: config.FORTRESS_MAX_BODY_BYTES,
+  });
+  const server = await startEdgeServer({
+    host: config.FORTRESS_HOST,
+    port: config.FORTRESS_EDGE_PORT,
+    logger,
+    tracer: telemetry.tracer,
+    routes: {
+      'POST /v1/messages': {
+        product: Product.PAT,
+        handle: async (req, res, facts, path) => {
+          const started = performance.now();
+          try {
+            await messages(req, res, facts, path);
+          } finally {
+            stages.record(performance.now() - started, { stage: 'total' });
+          }
+        },
+      },
+    },
+  });
+  const ops = await startOpsServer({
+    host: config.FORTRESS_HOST,
+    port: config.FORTRESS_OPS_PORT,
+    telemetry,
+    readiness: { nats: () => bus.ready() },
+  });
+  logger.info({ httpPort: server.port, opsPort: ops.port }, 'service ready');
+  return [telemetry.shutdown, bus.close, () => upstream.close(), server.close, ops.close];
+});
