@@ -1,5 +1,15 @@
 import type { Logger } from './log.js';
 
+/**
+ * Announces that a service is ready, with its ports, as one JSON line on stdout — whatever the
+ * log level, since process supervisors (the local stack, tests) wait for it.
+ */
+export function announceReady(service: string, ports: Record<string, number>): void {
+  process.stdout.write(
+    `${JSON.stringify({ level: 'info', time: new Date().toISOString(), service, msg: 'service ready', ...ports })}\n`,
+  );
+}
+
 /** Something to close on shutdown. */
 export type Closer = () => Promise<void> | void;
 

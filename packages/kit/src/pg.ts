@@ -40,8 +40,11 @@ export async function inTenant<T>(
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    await client.query("SELECT set_config('app.org_id', $1, true)", [orgId]);
+    // One round trip: BEGIN and the tenant setting travel together (simple protocol, so the
+    // org id is sent as an escaped literal; ids are validated before they get here anyway).
+    await client.query(
+      `BEGIN; SELECT set_config('app.org_id', ${client.escapeLiteral(orgId)}, true)`,
+    );
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

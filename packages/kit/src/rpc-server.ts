@@ -10,6 +10,19 @@ import type { Telemetry } from './telemetry.js';
 import { spiffeIdOf } from './spiffe-id.js';
 import type { TlsMaterial } from './tls.js';
 
+/** The peer's SPIFFE id per TLS connection: parsing the certificate once, not per call. */
+const peers = new WeakMap<TLSSocket, string>();
+
+function peerOf(socket: TLSSocket): string {
+  let peer = peers.get(socket);
+  if (peer === undefined) {
+    const cert = socket.getPeerCertificate?.();
+    peer = (cert && spiffeIdOf(cert)) ?? '';
+    peers.set(socket, peer);
+  }
+  return peer;
+}
+
 /** Options for a service's gRPC server. */
 export interface RpcServerOptions {
   service: string;
@@ -46,12 +59,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       }),
       ...(options.interceptors ?? []),
     ],
-    contextValues: (req) => {
-      const socket = req.socket as TLSSocket;
-      const cert = socket.getPeerCertificate?.();
-      const peer = (cert && spiffeIdOf(cert)) ?? '';
-      return createContextValues().set(peerIdKey, peer);
-    },
+    contextValues: (req) => createContextValues().set(peerIdKey, peerOf(req.socket as TLSSocket)),
   });
   const server = http2.createSecureServer(
     {
@@ -62,6 +70,8 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     },
     handler,
   );
+  // Small RPC frames must not wait for Nagle's algorithm.
+  server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);

@@ -1,7 +1,7 @@
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
 import { AUDIT_STREAM, connectEventBus } from '@fortress/kit/event-bus';
 import { createPool, pgReady } from '@fortress/kit/pg';
-import { runService } from '@fortress/kit/lifecycle';
+import { announceReady, runService } from '@fortress/kit/lifecycle';
 import { startOpsServer } from '@fortress/kit/ops-server';
 import { startRpcServer } from '@fortress/kit/rpc-server';
 import { bootService } from '@fortress/kit/service';
@@ -9,6 +9,7 @@ import { spiffeId } from '@fortress/kit/tls';
 import { createAuditStore } from './adapters/pg/audit-store.js';
 import { auditConfig } from './config.js';
 import { toAuditRow } from './domain/audit-row.js';
+import { envelopeProblem } from './domain/validate-envelope.js';
 import { createAuditRpc } from './rpc/audit-service.js';
 
 const base = bootService('audit', auditConfig);
@@ -29,16 +30,24 @@ await runService(logger, async () => {
   const duplicates = telemetry.meter.createCounter('fortress.audit.duplicates', {
     description: 'Redelivered or republished events already in the log',
   });
+  const rejected = telemetry.meter.createCounter('fortress.audit.rejected', {
+    description: 'Events kept in rejected_events because they cannot be audit rows',
+  });
   // Ack only after the row is committed: a crash before the ack means redelivery, and the
-  // unique event id makes the redelivery a no-op.
+  // unique event id makes the redelivery a no-op. An event that can never become a row is
+  // kept with its reason rather than retried forever or dropped.
+  const reject = async (subject: string, reason: string, payload: Uint8Array) => {
+    await store.reject({ subject, reason, payload });
+    rejected.add(1);
+    logger.warn({ subject, reason }, 'kept an event that cannot be an audit row');
+  };
   await bus.consume({
     stream: AUDIT_STREAM,
     durable: 'audit-writer',
-    handle: async (envelope) => {
-      if (!envelope.orgId) {
-        logger.warn({ eventId: envelope.eventId }, 'dropping an event without org');
-        return;
-      }
+    reject: (msg, reason) => reject(msg.subject, reason, msg.data),
+    handle: async (envelope, msg) => {
+      const problem = envelopeProblem(envelope);
+      if (problem) return reject(msg.subject, problem, msg.data);
       const isNew = await store.append(toAuditRow(envelope));
       (isNew ? appended : duplicates).add(1);
     },
@@ -59,6 +68,6 @@ await runService(logger, async () => {
     telemetry,
     readiness: { postgres: () => pgReady(pool), nats: () => bus.ready() },
   });
-  logger.info({ grpcPort: rpc.port, opsPort: ops.port }, 'service ready');
+  announceReady(base.name, { grpcPort: rpc.port, opsPort: ops.port });
   return [telemetry.shutdown, () => pool.end(), bus.close, rpc.close, ops.close];
 });

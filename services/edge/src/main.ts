@@ -4,7 +4,7 @@ import { PostureService } from '@fortress/proto/posture/v1/posture_pb';
 import { Product } from '@fortress/proto/common/v1/common_pb';
 import { VaultService } from '@fortress/proto/vault/v1/vault_pb';
 import { connectEventBus } from '@fortress/kit/event-bus';
-import { runService } from '@fortress/kit/lifecycle';
+import { announceReady, runService } from '@fortress/kit/lifecycle';
 import { startOpsServer } from '@fortress/kit/ops-server';
 import { createServiceClient } from '@fortress/kit/rpc-client';
 import { bootService } from '@fortress/kit/service';
@@ -96,6 +96,6 @@ await runService(logger, async () => {
     telemetry,
     readiness: { nats: () => bus.ready() },
   });
-  logger.info({ httpPort: server.port, opsPort: ops.port }, 'service ready');
+  announceReady(base.name, { httpPort: server.port, opsPort: ops.port });
   return [telemetry.shutdown, bus.close, () => upstream.close(), server.close, ops.close];
 });

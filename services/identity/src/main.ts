@@ -1,6 +1,6 @@
 import { IdentityAdminService, IdentityService } from '@fortress/proto/identity/v1/identity_pb';
 import { createPool, pgReady } from '@fortress/kit/pg';
-import { runService } from '@fortress/kit/lifecycle';
+import { announceReady, runService } from '@fortress/kit/lifecycle';
 import { startOpsServer } from '@fortress/kit/ops-server';
 import { startRpcServer } from '@fortress/kit/rpc-server';
 import { bootService } from '@fortress/kit/service';
@@ -35,6 +35,6 @@ await runService(logger, async () => {
     telemetry,
     readiness: { postgres: () => pgReady(pool) },
   });
-  logger.info({ grpcPort: rpc.port, opsPort: ops.port }, 'service ready');
+  announceReady(base.name, { grpcPort: rpc.port, opsPort: ops.port });
   return [telemetry.shutdown, () => pool.end(), rpc.close, ops.close];
 });

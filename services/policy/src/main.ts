@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { importJWK, type JWK } from 'jose';
 import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
 import { createPool, pgReady } from '@fortress/kit/pg';
-import { runService } from '@fortress/kit/lifecycle';
+import { announceReady, runService } from '@fortress/kit/lifecycle';
 import { startOpsServer } from '@fortress/kit/ops-server';
 import { startRpcServer } from '@fortress/kit/rpc-server';
 import { bootService } from '@fortress/kit/service';
@@ -63,6 +63,6 @@ await runService(logger, async () => {
     telemetry,
     readiness: { postgres: () => pgReady(pool) },
   });
-  logger.info({ grpcPort: rpc.port, opsPort: ops.port }, 'service ready');
+  announceReady(base.name, { grpcPort: rpc.port, opsPort: ops.port });
   return [telemetry.shutdown, () => pool.end(), rpc.close, ops.close];
 });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { track } from '../infra/cleanup.js';
 import { REPO_ROOT } from './paths.js';
 
 /** Ports a service announced in its "service ready" log line. */
@@ -106,7 +107,19 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       proc.kill(signal);
     });
 
-  ports = await launch();
+  // If this process dies, its services die with it (SIGKILL on exit, graceful on signals).
+  const untrack = track({
+    name: options.name,
+    stop: () => waitExit('SIGTERM'),
+    stopSync: () => child?.kill('SIGKILL'),
+  });
+  try {
+    ports = await launch();
+  } catch (err) {
+    untrack();
+    child?.kill('SIGKILL');
+    throw err;
+  }
   return {
     name: options.name,
     get ports() {
@@ -116,7 +129,10 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     get pid() {
       return child?.pid;
     },
-    stop: () => waitExit('SIGTERM'),
+    stop: async () => {
+      untrack();
+      await waitExit('SIGTERM');
+    },
     kill: () => waitExit('SIGKILL'),
     async restart() {
       await waitExit('SIGTERM');

@@ -116,9 +116,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       .map(([, d]) => mkdir(d, { recursive: true, mode: 0o700 })),
   );
   const started: Array<{ stop(): Promise<void> }> = [];
-  const stopAll = async () => {
-    for (const s of started.reverse()) await s.stop().catch(() => undefined);
-  };
+  let stopping: Promise<void> | undefined;
+  /** Stops everything in reverse start order; calling it again waits for the same stop. */
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      for (const s of [...started].reverse()) await s.stop().catch(() => undefined);
+    })());
 
   try {
     progress('starting PostgreSQL, Redis and NATS JetStream');
