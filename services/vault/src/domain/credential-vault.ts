@@ -39,21 +39,28 @@ export function createCredentialVault(deps: {
   const { store, keyring, cache } = deps;
   const cacheId = (orgId: string, epoch: number) => `${orgId}#${epoch}`;
 
-  const unwrapped = async (orgId: string, epoch: number, wrapped: Buffer): Promise<Buffer> =>
-    cache.take(cacheId(orgId, epoch)) ??
-    cache.put(cacheId(orgId, epoch), await keyring.unwrap(orgId, wrapped));
+  /** The org's data key for an epoch, as a copy the caller must zero after use. */
+  const dataKey = async (orgId: string, epoch: number, wrapped: Buffer): Promise<Buffer> => {
+    const cached = cache.take(cacheId(orgId, epoch));
+    if (cached) return cached;
+    const key = await keyring.unwrap(orgId, wrapped);
+    cache.put(cacheId(orgId, epoch), Buffer.from(key));
+    return key;
+  };
 
-  /** The org's current data key, creating epoch 1 on first use. */
+  /** The org's current data key (a copy to zero), creating epoch 1 on first use. */
   const currentKey = async (orgId: string): Promise<{ epoch: number; key: Buffer }> => {
     const current = await store.currentDataKey(orgId);
     if (current)
-      return { epoch: current.epoch, key: await unwrapped(orgId, current.epoch, current.wrapped) };
+      return { epoch: current.epoch, key: await dataKey(orgId, current.epoch, current.wrapped) };
     const fresh = await keyring.generate(orgId);
     const stored = await store.insertDataKey(orgId, 1, fresh.kmsKeyId, fresh.wrapped);
-    if (stored.equals(fresh.wrapped))
-      return { epoch: 1, key: cache.put(cacheId(orgId, 1), fresh.plaintext) };
+    if (stored.equals(fresh.wrapped)) {
+      cache.put(cacheId(orgId, 1), Buffer.from(fresh.plaintext));
+      return { epoch: 1, key: fresh.plaintext };
+    }
     fresh.plaintext.fill(0); // another replica won the race; use its key
-    return { epoch: 1, key: await unwrapped(orgId, 1, stored) };
+    return { epoch: 1, key: await dataKey(orgId, 1, stored) };
   };
 
   return {
@@ -86,9 +93,17 @@ export function createCredentialVault(deps: {
     async resolve(orgId: string, id: string): Promise<Resolved | undefined> {
       const row = await store.activeCredential(orgId, id);
       if (!row) return undefined;
-      const key = await unwrapped(orgId, row.key_epoch, row.wrapped_key);
-      const material = open(key, row.ciphertext, { orgId, credentialId: id, version: row.version });
-      return { kind: row.kind, version: row.version, material };
+      const key = await dataKey(orgId, row.key_epoch, row.wrapped_key);
+      try {
+        const material = open(key, row.ciphertext, {
+          orgId,
+          credentialId: id,
+          version: row.version,
+        });
+        return { kind: row.kind, version: row.version, material };
+      } finally {
+        key.fill(0);
+      }
     },
   };
 }

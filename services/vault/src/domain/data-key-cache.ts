@@ -14,8 +14,9 @@ export interface DataKeyCacheOptions {
 
 /**
  * A cache of unwrapped data keys, bounded by age and by number of uses. An entry past either
- * bound is zeroed and dropped, never served. Keys are owned by the cache: callers use them
- * synchronously and must not keep or zero them.
+ * bound is zeroed and dropped, never served. The cache owns the buffers put into it and hands
+ * out copies: a caller zeroes its copy after use, and a concurrent eviction can never zero a
+ * key that another request is about to use.
  */
 export function createDataKeyCache(options: DataKeyCacheOptions) {
   const now = options.now ?? Date.now;
@@ -25,7 +26,7 @@ export function createDataKeyCache(options: DataKeyCacheOptions) {
     entries.delete(id);
   };
   return {
-    /** A live key for `id`, counting one use; undefined when absent or past its bounds. */
+    /** A copy of the live key for `id`, counting one use; undefined when absent or past its bounds. */
     take(id: string): Buffer | undefined {
       const e = entries.get(id);
       if (!e) return undefined;
@@ -34,15 +35,14 @@ export function createDataKeyCache(options: DataKeyCacheOptions) {
         return undefined;
       }
       e.uses += 1;
-      return e.key;
+      return Buffer.from(e.key);
     },
 
-    /** Stores a key (the cache takes ownership) and counts its first use. */
-    put(id: string, key: Buffer): Buffer {
+    /** Stores a key, taking ownership of the buffer (it is zeroed on eviction); counts one use. */
+    put(id: string, key: Buffer): void {
       const old = entries.get(id);
       if (old) drop(id, old);
       entries.set(id, { key, loadedAt: now(), uses: 1 });
-      return key;
     },
 
     /** Zeroes and drops every key (shutdown). */
