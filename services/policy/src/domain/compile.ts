@@ -13,9 +13,12 @@ export const CEDAR_SCHEMA = `namespace Fortress {
 
 const actionList = `[${MODEL_ACTIONS.map((a) => `Fortress::Action::${JSON.stringify(a)}`).join(', ')}]`;
 
-/** The id of the Cedar policy compiled from a grant: it names the rule in every decision. */
+/**
+ * The id of the Cedar policy compiled from a grant: it names the rule in every decision. The
+ * separator "/" cannot occur in names (NAME_PATTERN), so distinct grants never share an id.
+ */
 export function grantPolicyId(role: string, grant: Grant): string {
-  return `role:${role}:${grant.effect}:${grant.resourceType}:${grant.resourceId}`;
+  return `role/${role}/${grant.effect}/${grant.resourceType}/${grant.resourceId}`;
 }
 
 /** One grant as a Cedar policy: allow → permit, deny → forbid. */
