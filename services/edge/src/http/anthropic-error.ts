@@ -20,16 +20,17 @@ export function sendAnthropicError(
     res.destroy();
     return;
   }
+  // Extras come first so they can never override the envelope's own fields.
   const body = JSON.stringify({
     type: 'error',
-    error: { type: e.type, message: e.message, ...e.extra },
+    error: { ...e.extra, type: e.type, message: e.message },
     request_id: requestId,
   });
   res.writeHead(e.status, {
+    ...e.headers,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     'x-fortress-request-id': requestId,
-    ...e.headers,
   });
   res.end(body);
 }

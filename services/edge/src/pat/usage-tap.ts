@@ -1,19 +1,60 @@
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { UsageSchema } from '@fortress/proto/common/v1/common_pb';
 
 /** Usage as the audit records it. */
 export type UsageInit = MessageInitShape<typeof UsageSchema>;
 
-/** Most of a JSON response we keep to read its usage; beyond this we give up on usage. */
-const MAX_JSON_BYTES = 8 * 1024 * 1024;
+/** Most of a buffered response we keep to read its usage; beyond this we give up on usage. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/** Content codings the tap can read; the edge asks the upstream for no others. */
+export const READABLE_ENCODINGS = ['gzip', 'deflate', 'br', 'zstd'] as const;
+
+/** Decodes a whole body in one of the readable content codings. */
+function decode(body: Buffer, encoding: string): Buffer {
+  switch (encoding) {
+    case '':
+    case 'identity':
+      return body;
+    case 'gzip':
+      return gunzipSync(body);
+    case 'deflate':
+      return inflateSync(body);
+    case 'br':
+      return brotliDecompressSync(body);
+    case 'zstd':
+      return zstdDecompressSync(body);
+    default:
+      throw new Error(`unreadable content-encoding ${encoding}`);
+  }
+}
+
+/** Overlays the numeric fields of `next` on `base`: the API may send null for "unchanged". */
+function overlay(base: AnthropicUsage, next: AnthropicUsage | undefined): AnthropicUsage {
+  const out: AnthropicUsage = { ...base };
+  for (const key of [
+    'input_tokens',
+    'output_tokens',
+    'cache_creation_input_tokens',
+    'cache_read_input_tokens',
+  ] as const) {
+    const v = next?.[key];
+    if (typeof v === 'number') out[key] = v;
+  }
+  if (next?.cache_creation) out.cache_creation = { ...base.cache_creation, ...next.cache_creation };
+  return out;
+}
 
 interface AnthropicUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cache_creation_input_tokens?: number;
-  cache_read_input_tokens?: number;
-  cache_creation?: { ephemeral_5m_input_tokens?: number; ephemeral_1h_input_tokens?: number };
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+  cache_creation?: {
+    ephemeral_5m_input_tokens?: number | null;
+    ephemeral_1h_input_tokens?: number | null;
+  } | null;
 }
 
 const toUsage = (u: AnthropicUsage | undefined): UsageInit => ({
@@ -28,10 +69,13 @@ const toUsage = (u: AnthropicUsage | undefined): UsageInit => ({
 /**
  * Reads usage from a copy of the response bytes while they stream to the client untouched:
  * for JSON, the body's `usage`; for SSE, `message_start`'s usage overlaid by the final
- * cumulative `message_delta` usage. Never re-serialises anything the client sees.
+ * cumulative `message_delta` usage. An uncompressed stream is parsed as it flows (constant
+ * memory); a compressed body is kept (bounded) and decoded at the end. Never re-serialises
+ * anything the client sees.
  */
 export function createUsageTap(contentType: string, contentEncoding: string) {
   const sse = contentType.startsWith('text/event-stream');
+  const streaming = sse && (contentEncoding === '' || contentEncoding === 'identity');
   const chunks: Buffer[] = [];
   let size = 0;
   let pending = '';
@@ -44,21 +88,24 @@ export function createUsageTap(contentType: string, contentEncoding: string) {
         message?: { usage?: AnthropicUsage };
         usage?: AnthropicUsage;
       };
-      if (event.type === 'message_start') usage = { ...event.message?.usage };
-      if (event.type === 'message_delta') usage = { ...usage, ...event.usage };
+      if (event.type === 'message_start') usage = overlay({}, event.message?.usage);
+      if (event.type === 'message_delta') usage = overlay(usage, event.usage);
     } catch {
       // A line that is not JSON is not usage; the client still gets it unchanged.
     }
   };
+  const onText = (text: string) => {
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+  };
   return {
     /** Observes one chunk on its way to the client. */
     write(chunk: Buffer): void {
-      if (sse && !contentEncoding) {
-        pending += chunk.toString('utf8');
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        lines.forEach(onLine);
-      } else if (size + chunk.length <= MAX_JSON_BYTES) {
+      if (streaming) {
+        onText(chunk.toString('utf8'));
+      } else if (size + chunk.length <= MAX_BUFFERED_BYTES) {
         chunks.push(chunk);
         size += chunk.length;
       } else {
@@ -67,12 +114,13 @@ export function createUsageTap(contentType: string, contentEncoding: string) {
     },
     /** The usage seen, as far as it could be read. */
     usage(): UsageInit {
-      if (sse) return toUsage(usage);
+      if (streaming) return toUsage(usage);
       if (!Number.isFinite(size)) return toUsage(undefined);
       try {
-        let body = Buffer.concat(chunks);
-        if (contentEncoding === 'gzip') body = gunzipSync(body);
-        return toUsage((JSON.parse(body.toString('utf8')) as { usage?: AnthropicUsage }).usage);
+        const body = decode(Buffer.concat(chunks), contentEncoding).toString('utf8');
+        if (!sse) return toUsage((JSON.parse(body) as { usage?: AnthropicUsage }).usage);
+        onText(`${body}\n`);
+        return toUsage(usage);
       } catch {
         return toUsage(undefined);
       }

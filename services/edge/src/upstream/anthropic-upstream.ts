@@ -1,13 +1,33 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { READABLE_ENCODINGS } from '../pat/usage-tap.js';
 
-/** Request headers a client may send that we pass upstream; never credentials or hop headers. */
+/**
+ * Request headers a client may send that we pass upstream: an explicit list, so no credential
+ * or hop-by-hop header can travel by accident. accept-encoding is narrowed separately.
+ */
 const FORWARDED_REQUEST_HEADERS =
-  /^(anthropic-(?!.*key)[a-z0-9-]+|content-type|accept|accept-encoding|user-agent|x-stainless-[a-z0-9-]+)$/;
+  /^(anthropic-version|anthropic-beta|content-type|accept|user-agent|x-stainless-[a-z0-9-]+)$/;
 
-/** Response headers we pass back; the body is passed back byte for byte. */
+/**
+ * Response headers we pass back (the body is passed back byte for byte). Not everything
+ * `anthropic-*`: e.g. anthropic-organization-id names Fortress's own upstream account.
+ */
 const FORWARDED_RESPONSE_HEADERS =
-  /^(content-type|content-encoding|content-length|request-id|retry-after|x-should-retry|anthropic-[a-z0-9-]+|cache-control)$/;
+  /^(content-type|content-encoding|content-length|request-id|retry-after|x-should-retry|anthropic-ratelimit-[a-z0-9-]+|cache-control)$/;
+
+/** The client's accept-encoding narrowed to codings the usage tap can read (else identity). */
+function readableAcceptEncoding(value: string): string | undefined {
+  const kept = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) =>
+      (READABLE_ENCODINGS as readonly string[]).includes(
+        part.split(';')[0]?.trim().toLowerCase() ?? '',
+      ),
+    );
+  return kept.length ? kept.join(', ') : undefined;
+}
 
 /** Picks the client headers that may travel upstream. */
 export function upstreamHeaders(client: IncomingHttpHeaders): Record<string, string> {
@@ -17,6 +37,9 @@ export function upstreamHeaders(client: IncomingHttpHeaders): Record<string, str
       out[name] = Array.isArray(value) ? value.join(', ') : value;
     }
   }
+  const encoding = client['accept-encoding'];
+  const readable = encoding === undefined ? undefined : readableAcceptEncoding(String(encoding));
+  if (readable) out['accept-encoding'] = readable;
   return out;
 }
 
