@@ -47,6 +47,8 @@ export interface ConsumeOptions {
   filterSubject?: string;
   /** Handles one envelope; throwing leaves it unacked so it is redelivered. */
   handle: (envelope: EventEnvelope, msg: JsMsg) => Promise<void>;
+  /** Keeps a message that is not an envelope at all; it is acked once kept (never retried). */
+  reject: (msg: JsMsg, reason: string) => Promise<void>;
 }
 
 /** The subject of an envelope: `audit.<org>.<kind>`. */
@@ -119,7 +121,7 @@ export async function connectEventBus(options: EventBusOptions): Promise<EventBu
       }
     },
 
-    async consume({ stream, durable, filterSubject, handle }) {
+    async consume({ stream, durable, filterSubject, handle, reject }) {
       const jsm = await jetstreamManager(nc);
       try {
         await jsm.consumers.info(stream, durable);
@@ -150,8 +152,14 @@ export async function connectEventBus(options: EventBusOptions): Promise<EventBu
             parent,
           );
           try {
-            const envelope = fromBinary(EventEnvelopeSchema, msg.data);
-            await context.with(trace.setSpan(parent, span), () => handle(envelope, msg));
+            let envelope: EventEnvelope | undefined;
+            try {
+              envelope = fromBinary(EventEnvelopeSchema, msg.data);
+            } catch {
+              await reject(msg, 'not an event envelope');
+            }
+            if (envelope)
+              await context.with(trace.setSpan(parent, span), () => handle(envelope, msg));
             msg.ack();
           } catch (err) {
             span.setStatus({ code: SpanStatusCode.ERROR });

@@ -14,7 +14,7 @@ CREATE TABLE events (
   resource     text NOT NULL DEFAULT '',
   decision     text CHECK (decision IN ('allow', 'deny')),
   reasons      jsonb NOT NULL DEFAULT '[]',
-  latency_us   integer,
+  latency_us   bigint,
   status_code  integer,
   request_id   text NOT NULL DEFAULT '',
   trace_id     text NOT NULL DEFAULT '',
@@ -40,5 +40,18 @@ CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
   FOR EACH STATEMENT EXECUTE FUNCTION refuse_audit_change();
 
+-- Events that reached the consumer but cannot become audit rows (undecodable, no org, no
+-- payload) are kept here with the reason, never dropped and never retried forever. They have
+-- no trustworthy org, so this is not a tenant table; only the audit service reads it.
+CREATE TABLE rejected_events (
+  id           bigserial PRIMARY KEY,
+  received_at  timestamptz NOT NULL DEFAULT now(),
+  subject      text NOT NULL,
+  reason       text NOT NULL,
+  payload      bytea NOT NULL
+);
+
 GRANT SELECT, INSERT ON events TO fortress_audit;
+GRANT INSERT, SELECT ON rejected_events TO fortress_audit;
+GRANT USAGE ON SEQUENCE rejected_events_id_seq TO fortress_audit;
 GRANT USAGE ON SEQUENCE events_seq_seq TO fortress_audit;

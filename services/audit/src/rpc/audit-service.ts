@@ -35,7 +35,7 @@ const toRecord = (r: StoredAuditRow) =>
           ? Decision.DENY
           : Decision.UNSPECIFIED,
     reasons: r.reasons,
-    latencyUs: r.latency_us ?? 0,
+    latencyUs: Math.min(Number(r.latency_us ?? 0), 0xffffffff),
     statusCode: r.status_code ?? 0,
     requestId: r.request_id,
     traceId: r.trace_id,

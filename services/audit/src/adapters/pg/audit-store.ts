@@ -16,7 +16,8 @@ export interface StoredAuditRow {
   resource: string;
   decision: 'allow' | 'deny' | null;
   reasons: Array<{ code: string; message: string; ruleId: string }>;
-  latency_us: number | null;
+  /** bigint in the database, so pg returns it as a string. */
+  latency_us: string | null;
   status_code: number | null;
   request_id: string;
   trace_id: string;
@@ -68,6 +69,14 @@ export function createAuditStore(pool: pg.Pool) {
         );
         return rowCount === 1;
       });
+    },
+
+    /** Keeps an event that cannot be stored as an audit row, with why, instead of losing it. */
+    async reject(event: { subject: string; reason: string; payload: Uint8Array }): Promise<void> {
+      await pool.query(
+        'INSERT INTO rejected_events (subject, reason, payload) VALUES ($1, $2, $3)',
+        [event.subject, event.reason, Buffer.from(event.payload)],
+      );
     },
 
     /** Rows of one org matching the filter, newest first. */

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { create } from '@bufbuild/protobuf';
+import { EventEnvelopeSchema } from '@fortress/proto/events/v1/events_pb';
+import { envelopeProblem } from '../../src/domain/validate-envelope.js';
+
+describe('envelopeProblem', () => {
+  const good = {
+    eventId: '6f1c2a9e-3b7d-4c2e-9a51-0d4e8b7f6a21',
+    orgId: 'org_abc123',
+    payload: { case: 'decision' as const, value: { requestId: 'req_1' } },
+  };
+  const cases = [
+    { name: 'a well-formed decision', init: good, problem: undefined },
+    {
+      name: 'an event id that is not a uuid',
+      init: { ...good, eventId: 'evt-1' },
+      problem: 'event_id is not a uuid',
+    },
+    { name: 'no org', init: { ...good, orgId: '' }, problem: 'org_id is missing or malformed' },
+    {
+      name: 'a malformed org',
+      init: { ...good, orgId: "org_x'; drop" },
+      problem: 'org_id is missing or malformed',
+    },
+    {
+      name: 'no payload',
+      init: { eventId: good.eventId, orgId: good.orgId },
+      problem: 'no payload',
+    },
+  ];
+  for (const c of cases) {
+    it(`answers ${c.problem ?? 'nothing'} for ${c.name}`, () => {
+      assert.equal(envelopeProblem(create(EventEnvelopeSchema, c.init)), c.problem);
+    });
+  }
+});
