@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startOtlpCollector, type OtlpCollector } from '@fortress/harness/stack/otlp-collector';
+import { seedOrg, type SeedOptions, type SeededOrg } from '@fortress/harness/stack/seed';
+import { startStack, type Stack } from '@fortress/harness/stack/stack';
+
+/** The shared end-to-end stack, with a trace collector and helpers. */
+export interface TestStack extends Stack {
+  collector: OtlpCollector;
+  /** Creates an org with a fresh id, a role, an upstream credential and an org key. */
+  seed(options?: Partial<SeedOptions>): Promise<SeededOrg>;
+  /** Rows of the audit log of one org, read as the database superuser. */
+  auditRows(orgId: string): Promise<AuditRowView[]>;
+  /** Every org key issued by `seed` in this run (for canary scans). */
+  issuedOrgKeys: string[];
+  /** Which of these request ids have an allow decision in the audit log (any org). */
+  allowedRequestIds(requestIds: string[]): Promise<Set<string>>;
+}
+
+/** The audit columns tests look at. */
+export interface AuditRowView {
+  kind: string;
+  decision: string | null;
+  request_id: string;
+  action: string;
+  resource: string;
+  status_code: number | null;
+  reasons: Array<{ code: string; ruleId: string }>;
+  trace_id: string;
+  event: unknown;
+}
+
+/** A model the sandbox knows and test orgs are allowed to use. */
+export const ALLOWED_MODEL = 'claude-haiku-4-5-20251001';
+/** A model the sandbox knows and test orgs are not allowed to use. */
+export const DENIED_MODEL = 'claude-opus-4-1-20250805';
+
+/** The edge's body limit in tests (small, so the oversized-body test stays cheap). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+let pending: Promise<TestStack> | undefined;
+let dataDir: string | undefined;
+
+async function start(): Promise<TestStack> {
+  dataDir = mkdtempSync(join(tmpdir(), 'fortress-e2e-'));
+  const collector = await startOtlpCollector();
+  const stack = await startStack({
+    dataDir,
+    fast: true,
+    otlpTracesUrl: collector.url,
+    serviceEnv: {
+      // Fail-closed tests wait for these; keep them short.
+      edge: {
+        FORTRESS_HOP_TIMEOUT_MS: '1500',
+        FORTRESS_AUDIT_ACK_TIMEOUT_MS: '1500',
+        FORTRESS_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      },
+    },
+  });
+  const admin = new pg.Pool({ connectionString: stack.adminDatabaseUrl, max: 2 });
+  const stopStack = stack.stop.bind(stack);
+  const issuedOrgKeys: string[] = [];
+  return Object.assign(stack, {
+    collector,
+    issuedOrgKeys,
+    seed: async (options: Partial<SeedOptions> = {}) => {
+      const org = await seedOrg(stack.operator, {
+        orgId: `org_${randomBytes(6).toString('hex')}`,
+        name: 'Test Org',
+        patKeyId: `pat_${randomBytes(6).toString('hex')}`,
+        anthropicKey: stack.sandboxAnthropicKey,
+        allowedModels: [ALLOWED_MODEL],
+        ...options,
+      });
+      issuedOrgKeys.push(org.orgKey);
+      return org;
+    },
+    auditRows: async (orgId: string) =>
+      (
+        await admin.query<AuditRowView>(
+          `SELECT kind, decision, request_id, action, resource, status_code, reasons, trace_id, event
+           FROM audit.events WHERE org_id = $1 ORDER BY seq`,
+          [orgId],
+        )
+      ).rows,
+    allowedRequestIds: async (requestIds: string[]) =>
+      new Set(
+        (
+          await admin.query<{ request_id: string }>(
+            `SELECT request_id FROM audit.events WHERE kind = 'decision' AND decision = 'allow' AND request_id = ANY($1)`,
+            [requestIds],
+          )
+        ).rows.map((r) => r.request_id),
+      ),
+    stop: async () => {
+      await admin.end();
+      await stopStack();
+      await collector.close();
+    },
+  });
+}
+
+/** The end-to-end stack, started once per test run and stopped after the last test. */
+export function useStack(): Promise<TestStack> {
+  pending ??= start();
+  return pending;
+}
+
+after(async function stopStack() {
+  this.timeout(60_000);
+  if (!pending) return;
+  const stack = await pending.catch(() => undefined);
+  await stack?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+      );
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A raw POST /v1/messages to the edge. */
+export async function postMessages(
+  edgeUrl: string,
+  init: { headers?: Record<string, string>; body?: string | Buffer; model?: string },
+): Promise<{
+  status: number;
+  headers: Headers;
+  json: { type?: string; error?: { type: string; message: string } } & Record<string, unknown>;
+}> {
+  const body =
+    init.body ??
+    JSON.stringify({
+      model: init.model ?? ALLOWED_MODEL,
+      max_tokens: 32,
+      messages: [{ role: 'user', content: 'hello' }],
+    });
+  const res = await fetch(`${edgeUrl}/v1/messages`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'anthropic-version': '2023-06-01',
+      ...init.headers,
+    },
+    body,
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    headers: res.headers,
+    json: text ? (JSON.parse(text) as never) : {},
+  };
+}
