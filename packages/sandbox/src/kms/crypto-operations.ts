@@ -64,7 +64,7 @@ function dataKeyBytes(input: JsonObject): number {
 
 function generateDataKey(withPlaintext: boolean): OperationHandler {
   const operation = withPlaintext ? 'GenerateDataKey' : 'GenerateDataKeyWithoutPlaintext';
-  return async (input, { store, caller }) => {
+  return (input, { store, caller }) => {
     const keyRef = requiredString(input, 'KeyId');
     const context = encryptionContext(input, 'EncryptionContext');
     const bytes = dataKeyBytes(input);
@@ -85,7 +85,7 @@ function generateDataKey(withPlaintext: boolean): OperationHandler {
   };
 }
 
-const encrypt: OperationHandler = async (input, { store, caller }) => {
+const encrypt: OperationHandler = (input, { store, caller }) => {
   const keyRef = requiredString(input, 'KeyId');
   const plaintext = requiredBlob(input, 'Plaintext', MAX_PLAINTEXT_BYTES);
   const context = encryptionContext(input, 'EncryptionContext');
@@ -104,7 +104,7 @@ const encrypt: OperationHandler = async (input, { store, caller }) => {
   };
 };
 
-const decrypt: OperationHandler = async (input, { store, caller }) => {
+const decrypt: OperationHandler = (input, { store, caller }) => {
   const blob = requiredBlob(input, 'CiphertextBlob', MAX_CIPHERTEXT_BYTES);
   const context = encryptionContext(input, 'EncryptionContext');
   checkGrantTokens(input);
@@ -124,7 +124,7 @@ const decrypt: OperationHandler = async (input, { store, caller }) => {
   return output;
 };
 
-const reEncrypt: OperationHandler = async (input, { store, caller }) => {
+const reEncrypt: OperationHandler = (input, { store, caller }) => {
   const blob = requiredBlob(input, 'CiphertextBlob', MAX_CIPHERTEXT_BYTES);
   const sourceContext = encryptionContext(input, 'SourceEncryptionContext');
   const destinationRef = requiredString(input, 'DestinationKeyId');

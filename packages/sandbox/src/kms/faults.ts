@@ -52,6 +52,19 @@ function invalid(message: string): KmsError {
   return new KmsError('ValidationException', message);
 }
 
+function isFaultMode(value: unknown): value is FaultMode {
+  return typeof value === 'string' && MODES.has(value);
+}
+
+function isInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+/** A rejected value for an error message: objects and lists as JSON, not `[object Object]`. */
+function shown(value: unknown): string {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
 /** Checks untrusted fault input (e.g. an HTTP body) and fills in defaults. */
 export function parseFaultInput(
   value: unknown,
@@ -60,24 +73,28 @@ export function parseFaultInput(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid('fault must be a JSON object');
   }
-  const { mode = 'none', latencyMs = 0, operations = null, remaining = null } = value as FaultInput;
-  if (typeof mode !== 'string' || !MODES.has(mode)) {
-    throw invalid(`fault mode "${String(mode)}" is not one of none, down, unavailable, throttle`);
+  const fields: Partial<Record<keyof FaultInput, unknown>> = value;
+  const { mode = 'none', latencyMs = 0, operations = null, remaining = null } = fields;
+  if (!isFaultMode(mode)) {
+    throw invalid(`fault mode "${shown(mode)}" is not one of none, down, unavailable, throttle`);
   }
-  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > MAX_LATENCY_MS) {
+  if (!isInteger(latencyMs) || latencyMs < 0 || latencyMs > MAX_LATENCY_MS) {
     throw invalid(
-      `fault latencyMs "${String(latencyMs)}" is not an integer in [0, ${MAX_LATENCY_MS}]`,
+      `fault latencyMs "${shown(latencyMs)}" is not an integer in [0, ${MAX_LATENCY_MS}]`,
     );
   }
-  if (remaining !== null && (!Number.isInteger(remaining) || remaining < 1)) {
-    throw invalid(`fault remaining "${String(remaining)}" is not a positive integer or null`);
+  if (remaining !== null && (!isInteger(remaining) || remaining < 1)) {
+    throw invalid(`fault remaining "${shown(remaining)}" is not a positive integer or null`);
   }
+  let names: string[] | null = null;
   if (operations !== null) {
     if (!Array.isArray(operations)) throw invalid('fault operations must be a list or null');
-    const unknown = operations.find((name) => !knownOperations.has(String(name)));
-    if (unknown !== undefined) throw invalid(`fault operation "${String(unknown)}" is unknown`);
+    const listed: readonly unknown[] = operations;
+    const unknown = listed.find((name) => typeof name !== 'string' || !knownOperations.has(name));
+    if (unknown !== undefined) throw invalid(`fault operation "${shown(unknown)}" is unknown`);
+    names = listed.filter((name): name is string => typeof name === 'string');
   }
-  return { mode, latencyMs, operations: operations === null ? null : [...operations], remaining };
+  return { mode, latencyMs, operations: names, remaining };
 }
 
 /** Creates fault switches for an endpoint implementing `knownOperations`. */

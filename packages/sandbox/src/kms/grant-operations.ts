@@ -112,7 +112,7 @@ const revokeGrant: OperationHandler = async (input, { store, caller, commit }) =
   return {};
 };
 
-const listGrants: OperationHandler = async (input, { store, caller }) => {
+const listGrants: OperationHandler = (input, { store, caller }) => {
   const key = store.resolve(requiredString(input, 'KeyId'));
   const limit = optionalInteger(input, 'Limit', 1, 100) ?? 50;
   const marker = optionalString(input, 'Marker', 1024);

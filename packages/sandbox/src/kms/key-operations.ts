@@ -63,7 +63,7 @@ const createKey: OperationHandler = async (input, { store, caller, now, commit }
   return { KeyMetadata: keyMetadata(store, key) };
 };
 
-const describeKey: OperationHandler = async (input, { store, caller }) => {
+const describeKey: OperationHandler = (input, { store, caller }) => {
   checkGrantTokens(input);
   const key = store.resolve(requiredString(input, 'KeyId'));
   requireAllowed(store, caller, key, 'DescribeKey', {});

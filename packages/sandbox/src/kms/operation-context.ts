@@ -11,14 +11,17 @@ export interface OperationContext {
   /** Request time, epoch milliseconds. */
   readonly now: number;
   /** Persists the store after a change; resolves once the state file (if any) is durable. */
-  commit(): Promise<void>;
+  readonly commit: () => Promise<void>;
 }
 
-/** One KMS operation: request JSON to response JSON, failing with `KmsError`. */
+/**
+ * One KMS operation: request JSON to response JSON, failing with `KmsError`. Handlers that only
+ * read the store return synchronously; the request path awaits the result either way.
+ */
 export type OperationHandler = (
   input: JsonObject,
   context: OperationContext,
-) => Promise<JsonObject>;
+) => JsonObject | Promise<JsonObject>;
 
 /** Epoch seconds, the JSON 1.1 wire form of a timestamp. */
 export function epochSeconds(epochMs: number): number {

@@ -54,9 +54,11 @@ export function createKmsHandler(
     const handler = operation === undefined ? undefined : OPERATIONS.get(operation);
     if (req.method !== 'POST' || operation === undefined || handler === undefined) {
       await readBody(req);
+      const target = req.headers['x-amz-target'] ?? '';
+      const shownTarget = Array.isArray(target) ? target.join(',') : target;
       throw new KmsError(
         'UnknownOperationException',
-        `no KMS operation for ${req.method ?? '?'} with x-amz-target "${req.headers['x-amz-target'] ?? ''}"`,
+        `no KMS operation for ${req.method ?? '?'} with x-amz-target "${shownTarget}"`,
       );
     }
     calls.set(operation, (calls.get(operation) ?? 0) + 1);

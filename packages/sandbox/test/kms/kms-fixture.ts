@@ -58,7 +58,7 @@ export async function expectError(promise: Promise<unknown>, name: string): Prom
   }
   assert.ok(caught instanceof Error, `expected ${name}, but the call succeeded`);
   assert.equal(caught.name, name, `expected ${name}, got ${caught.name}: ${caught.message}`);
-  return caught as SdkError;
+  return caught;
 }
 
 /** A copy of the bytes with one bit flipped. */
