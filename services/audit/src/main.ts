@@ -1,11 +1,9 @@
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
 import { AUDIT_STREAM, connectEventBus } from '@fortress/kit/event-bus';
 import { createPool, pgReady } from '@fortress/kit/pg';
-import { announceReady, runService } from '@fortress/kit/lifecycle';
-import { startOpsServer } from '@fortress/kit/ops-server';
-import { startRpcServer } from '@fortress/kit/rpc-server';
+import { serveBackend } from '@fortress/kit/backend-server';
+import { runService } from '@fortress/kit/lifecycle';
 import { bootService } from '@fortress/kit/service';
-import { spiffeId } from '@fortress/kit/tls';
 import { createAuditStore } from './adapters/pg/audit-store.js';
 import { auditConfig } from './config.js';
 import { toAuditRow } from './domain/audit-row.js';
@@ -52,22 +50,9 @@ await runService(logger, async () => {
       (isNew ? appended : duplicates).add(1);
     },
   });
-  const rpc = await startRpcServer({
-    service: base.name,
-    host: config.FORTRESS_HOST,
-    port: config.FORTRESS_GRPC_PORT,
-    tls: base.tls,
-    logger,
-    telemetry,
-    allowedPeers: [spiffeId('edge'), spiffeId('operator')],
+  const served = await serveBackend(base, {
     routes: (router) => router.service(AuditService, createAuditRpc({ store })),
-  });
-  const ops = await startOpsServer({
-    host: config.FORTRESS_HOST,
-    port: config.FORTRESS_OPS_PORT,
-    telemetry,
     readiness: { postgres: () => pgReady(pool), nats: () => bus.ready() },
   });
-  announceReady(base.name, { grpcPort: rpc.port, opsPort: ops.port });
-  return [telemetry.shutdown, () => pool.end(), bus.close, rpc.close, ops.close];
+  return [telemetry.shutdown, () => pool.end(), bus.close, ...served];
 });

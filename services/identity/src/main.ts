@@ -1,10 +1,8 @@
 import { IdentityAdminService, IdentityService } from '@fortress/proto/identity/v1/identity_pb';
 import { createPool, pgReady } from '@fortress/kit/pg';
-import { announceReady, runService } from '@fortress/kit/lifecycle';
-import { startOpsServer } from '@fortress/kit/ops-server';
-import { startRpcServer } from '@fortress/kit/rpc-server';
+import { serveBackend } from '@fortress/kit/backend-server';
+import { runService } from '@fortress/kit/lifecycle';
 import { bootService } from '@fortress/kit/service';
-import { spiffeId } from '@fortress/kit/tls';
 import { createIdentityStore } from './adapters/pg/identity-store.js';
 import { identityConfig } from './config.js';
 import { createIdentityAdminRpc } from './rpc/identity-admin-service.js';
@@ -16,25 +14,12 @@ const { config, logger, telemetry } = base;
 await runService(logger, async () => {
   const pool = createPool({ url: config.FORTRESS_DATABASE_URL, service: base.name });
   const store = createIdentityStore(pool);
-  const rpc = await startRpcServer({
-    service: base.name,
-    host: config.FORTRESS_HOST,
-    port: config.FORTRESS_GRPC_PORT,
-    tls: base.tls,
-    logger,
-    telemetry,
-    allowedPeers: [spiffeId('edge'), spiffeId('operator')],
+  const served = await serveBackend(base, {
     routes: (router) => {
       router.service(IdentityService, createIdentityRpc({ directory: store }));
       router.service(IdentityAdminService, createIdentityAdminRpc({ store }));
     },
-  });
-  const ops = await startOpsServer({
-    host: config.FORTRESS_HOST,
-    port: config.FORTRESS_OPS_PORT,
-    telemetry,
     readiness: { postgres: () => pgReady(pool) },
   });
-  announceReady(base.name, { grpcPort: rpc.port, opsPort: ops.port });
-  return [telemetry.shutdown, () => pool.end(), rpc.close, ops.close];
+  return [telemetry.shutdown, () => pool.end(), ...served];
 });

@@ -2,11 +2,9 @@ import { readFileSync } from 'node:fs';
 import { importJWK, type JWK } from 'jose';
 import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
 import { createPool, pgReady } from '@fortress/kit/pg';
-import { announceReady, runService } from '@fortress/kit/lifecycle';
-import { startOpsServer } from '@fortress/kit/ops-server';
-import { startRpcServer } from '@fortress/kit/rpc-server';
+import { serveBackend } from '@fortress/kit/backend-server';
+import { runService } from '@fortress/kit/lifecycle';
 import { bootService } from '@fortress/kit/service';
-import { spiffeId } from '@fortress/kit/tls';
 import { createCedarEngine } from './adapters/cedar/cedar-engine.js';
 import { createPolicyStore } from './adapters/pg/policy-store.js';
 import { policyConfig } from './config.js';
@@ -33,14 +31,7 @@ await runService(logger, async () => {
     engine,
     freshnessMs: config.FORTRESS_POLICY_FRESHNESS_MS,
   });
-  const rpc = await startRpcServer({
-    service: base.name,
-    host: config.FORTRESS_HOST,
-    port: config.FORTRESS_GRPC_PORT,
-    tls: base.tls,
-    logger,
-    telemetry,
-    allowedPeers: [spiffeId('edge'), spiffeId('operator')],
+  const served = await serveBackend(base, {
     routes: (router) => {
       router.service(
         PolicyService,
@@ -56,13 +47,7 @@ await runService(logger, async () => {
         createPolicyAdminRpc({ store, cache, validate: (p) => engine.validate(p) }),
       );
     },
-  });
-  const ops = await startOpsServer({
-    host: config.FORTRESS_HOST,
-    port: config.FORTRESS_OPS_PORT,
-    telemetry,
     readiness: { postgres: () => pgReady(pool) },
   });
-  announceReady(base.name, { grpcPort: rpc.port, opsPort: ops.port });
-  return [telemetry.shutdown, () => pool.end(), rpc.close, ops.close];
+  return [telemetry.shutdown, () => pool.end(), ...served];
 });

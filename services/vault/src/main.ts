@@ -2,11 +2,9 @@ import { readFileSync } from 'node:fs';
 import { importJWK, type JWK } from 'jose';
 import { VaultAdminService, VaultService } from '@fortress/proto/vault/v1/vault_pb';
 import { createPool, pgReady } from '@fortress/kit/pg';
-import { announceReady, runService } from '@fortress/kit/lifecycle';
-import { startOpsServer } from '@fortress/kit/ops-server';
-import { startRpcServer } from '@fortress/kit/rpc-server';
+import { serveBackend } from '@fortress/kit/backend-server';
+import { runService } from '@fortress/kit/lifecycle';
 import { bootService } from '@fortress/kit/service';
-import { spiffeId } from '@fortress/kit/tls';
 import { createKmsKeyring } from './adapters/kms/kms-keyring.js';
 import { createVaultStore } from './adapters/pg/vault-store.js';
 import { vaultConfig } from './config.js';
@@ -37,32 +35,18 @@ await runService(logger, async () => {
     maxUses: config.FORTRESS_DATA_KEY_MAX_USES,
   });
   const vault = createCredentialVault({ store, keyring, cache });
-  const rpc = await startRpcServer({
-    service: base.name,
-    host: config.FORTRESS_HOST,
-    port: config.FORTRESS_GRPC_PORT,
-    tls: base.tls,
-    logger,
-    telemetry,
-    allowedPeers: [spiffeId('edge'), spiffeId('operator')],
+  const served = await serveBackend(base, {
     routes: (router) => {
       router.service(VaultService, createVaultRpc({ vault, decisionKey }));
       router.service(VaultAdminService, createVaultAdminRpc({ vault, store }));
     },
-  });
-  const ops = await startOpsServer({
-    host: config.FORTRESS_HOST,
-    port: config.FORTRESS_OPS_PORT,
-    telemetry,
     readiness: { postgres: () => pgReady(pool) },
   });
-  announceReady(base.name, { grpcPort: rpc.port, opsPort: ops.port });
   return [
     telemetry.shutdown,
     () => pool.end(),
     () => keyring.close(),
     () => cache.clear(),
-    rpc.close,
-    ops.close,
+    ...served,
   ];
 });
