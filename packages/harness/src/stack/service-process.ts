@@ -28,6 +28,8 @@ export interface ServiceProcess {
   /** Every line the process wrote to stdout or stderr since it first started. */
   readonly lines: readonly string[];
   readonly pid: number | undefined;
+  /** How the last process exited: its code, or the signal that killed it; undefined while running. */
+  readonly exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** SIGTERM, then wait for exit (graceful shutdown). */
   stop(): Promise<void>;
   /** SIGKILL, for fault tests. */
@@ -129,10 +131,12 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     get pid() {
       return child?.pid;
     },
-    stop: async () => {
-      untrack();
-      await waitExit('SIGTERM');
+    get exit() {
+      if (!child || (child.exitCode === null && child.signalCode === null)) return undefined;
+      return { code: child.exitCode, signal: child.signalCode };
     },
+    // Stays tracked after a stop: a restarted process must die with the harness too.
+    stop: () => waitExit('SIGTERM'),
     kill: () => waitExit('SIGKILL'),
     async restart() {
       await waitExit('SIGTERM');
