@@ -8,7 +8,9 @@ import { ensureCerts } from '../certs/certs.js';
 import { startNats, type NatsHandle } from '../infra/nats.js';
 import { startPostgres, type PostgresHandle } from '../infra/postgres.js';
 import { startRedis, type RedisHandle } from '../infra/redis.js';
+import { ensureAuditKeys } from './audit-keys.js';
 import { ensureDecisionKeys } from './decision-keys.js';
+import { startObjectStore, type ObjectStore } from './object-store.js';
 import { operatorClients, type OperatorClients } from './operator-clients.js';
 import { REPO_ROOT } from './paths.js';
 import { loadStackSecrets, saveStackSecrets } from './secrets-file.js';
@@ -26,6 +28,13 @@ const KMS_CREDENTIALS = {
   secretAccessKey: 'fortress-local-not-secret',
 };
 const DATABASE = 'fortress';
+/** The owner of the local customer KMS account (tests create Bank / Zero Trust keys and grants). */
+export const CUSTOMER_KMS_CREDENTIALS = {
+  accessKeyId: 'customer-local',
+  secretAccessKey: 'customer-local-not-secret',
+};
+/** The bucket audit writes checkpoint copies to. */
+export const AUDIT_BUCKET = 'fortress-audit';
 
 /** Options of a whole local Fortress. */
 export interface StackOptions {
@@ -50,6 +59,14 @@ export interface Stack {
   redis: RedisHandle;
   nats: NatsHandle;
   kms: KmsServer;
+  /** A second KMS account standing for a customer's own (Bank and Zero Trust keys, grants). */
+  customerKms: KmsServer;
+  /** The vault's principal: what a customer's grant names as grantee. */
+  vaultKmsPrincipal: string;
+  /** The S3-compatible object store (audit checkpoint copies in AUDIT_BUCKET). */
+  objectStore: ObjectStore;
+  /** The public key that verifies audit checkpoints (for the verify command). */
+  auditVerifyKeyFile: string;
   sandbox: FakeAnthropic;
   sandboxAnthropicKey: string;
   services: Record<ServiceName, ServiceProcess>;
@@ -60,6 +77,11 @@ export interface Stack {
   operator: OperatorClients;
   /** Superuser URL of the fortress database (tests that inspect rows). */
   adminDatabaseUrl: string;
+  /** Starts one more process of a backend service with the same configuration (free ports). */
+  startReplica(
+    name: (typeof BACKEND_SERVICES)[number],
+    env?: Record<string, string>,
+  ): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -102,6 +124,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     redis: join(dataDir, 'redis'),
     nats: join(dataDir, 'nats'),
     kms: join(dataDir, 'kms'),
+    s3: join(dataDir, 's3'),
     tls: join(dataDir, 'tls'),
     keys: join(dataDir, 'keys'),
     logs: join(dataDir, 'logs'),
@@ -135,16 +158,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     progress('preparing certificates, keys and secrets');
     await ensureCerts({ dir: dirs.tls, services: [...SERVICES, 'operator'] });
     const decisionKeys = await ensureDecisionKeys(dirs.keys);
+    const auditKeys = await ensureAuditKeys(dirs.keys);
     const secretsFile = join(dataDir, 'secrets.json');
     const secrets = await loadStackSecrets(secretsFile, BACKEND_SERVICES);
 
     progress('starting the KMS endpoint and the sandbox Anthropic API');
     const kms = await startKmsServer({ stateFile: join(dirs.kms, 'state.json') });
     started.push({ stop: () => kms.close() });
+    const vaultKmsPrincipal = `arn:aws:iam::${kms.accountId}:role/fortress-vault`;
+    const customerKms = await startKmsServer({
+      stateFile: join(dirs.kms, 'customer-state.json'),
+      ownerAccessKeyId: CUSTOMER_KMS_CREDENTIALS.accessKeyId,
+      principals: { [KMS_CREDENTIALS.accessKeyId]: vaultKmsPrincipal },
+    });
+    started.push({ stop: () => customerKms.close() });
     secrets.kmsServiceKeyId = await ensureServiceKey(kms.url, secrets.kmsServiceKeyId);
     await saveStackSecrets(secretsFile, secrets);
     const sandbox = await startFakeAnthropic({ apiKeys: [secrets.sandboxAnthropicKey] });
     started.push({ stop: () => sandbox.close() });
+    const objectStore = await startObjectStore({ dir: dirs.s3, buckets: [AUDIT_BUCKET] });
+    started.push(objectStore);
 
     progress('migrating the database');
     await postgres.createDatabase(DATABASE);
@@ -172,27 +205,45 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       policy: {
         FORTRESS_DATABASE_URL: dbUrl('policy'),
         FORTRESS_DECISION_KEY_FILE: decisionKeys.privateKeyFile,
+        FORTRESS_NATS_URL: nats.url,
+        FORTRESS_REDIS_URL: redis.url,
       },
       vault: {
         FORTRESS_DATABASE_URL: dbUrl('vault'),
         FORTRESS_DECISION_PUBLIC_KEY_FILE: decisionKeys.publicKeyFile,
         FORTRESS_KMS_ENDPOINT: kms.url,
         FORTRESS_KMS_KEY_ID: secrets.kmsServiceKeyId,
+        FORTRESS_KMS_ALLOWED_ENDPOINTS: customerKms.url,
+        FORTRESS_KMS_PRINCIPAL: vaultKmsPrincipal,
+        FORTRESS_NATS_URL: nats.url,
         AWS_ACCESS_KEY_ID: KMS_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: KMS_CREDENTIALS.secretAccessKey,
       },
-      audit: { FORTRESS_DATABASE_URL: dbUrl('audit'), FORTRESS_NATS_URL: nats.url },
+      audit: {
+        FORTRESS_DATABASE_URL: dbUrl('audit'),
+        FORTRESS_NATS_URL: nats.url,
+        FORTRESS_AUDIT_SIGNING_KEY_FILE: auditKeys.signingKeyFile,
+        FORTRESS_AUDIT_S3_ENDPOINT: objectStore.url,
+        FORTRESS_AUDIT_S3_REGION: objectStore.region,
+        FORTRESS_AUDIT_S3_BUCKET: AUDIT_BUCKET,
+        AWS_ACCESS_KEY_ID: objectStore.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: objectStore.credentials.secretAccessKey,
+      },
+    };
+    const startBackend = async (
+      name: (typeof BACKEND_SERVICES)[number],
+      extra: Record<string, string> = {},
+    ) => {
+      const proc = await startServiceProcess({
+        name,
+        logDir: dirs.logs,
+        env: { ...common, ...envFor[name], ...options.serviceEnv?.[name], ...extra },
+      });
+      started.push(proc);
+      return proc;
     };
     const backends = await Promise.all(
-      BACKEND_SERVICES.map(async (name) => {
-        const proc = await startServiceProcess({
-          name,
-          logDir: dirs.logs,
-          env: { ...common, ...envFor[name], ...options.serviceEnv?.[name] },
-        });
-        started.push(proc);
-        return [name, proc] as const;
-      }),
+      BACKEND_SERVICES.map(async (name) => [name, await startBackend(name)] as const),
     );
     const services = Object.fromEntries(backends) as Record<ServiceName, ServiceProcess>;
     const urls = Object.fromEntries(
@@ -224,6 +275,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       redis,
       nats,
       kms,
+      customerKms,
+      vaultKmsPrincipal,
+      objectStore,
+      auditVerifyKeyFile: auditKeys.verifyKeyFile,
       sandbox,
       sandboxAnthropicKey: secrets.sandboxAnthropicKey,
       services,
@@ -233,6 +288,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       urls,
       operator: operatorClients(dirs.tls, urls),
       adminDatabaseUrl,
+      startReplica: (name, env = {}) =>
+        startBackend(name, { ...env, FORTRESS_GRPC_PORT: '0', FORTRESS_OPS_PORT: '0' }),
       stop: stopAll,
     };
   } catch (err) {
