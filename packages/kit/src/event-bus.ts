@@ -35,6 +35,13 @@ export interface EventBus {
   publish: (envelope: EventEnvelope, timeoutMs: number) => Promise<void>;
   /** Runs `handle` for every message of a durable consumer until closed; acks after success. */
   consume: (options: ConsumeOptions) => Promise<void>;
+  /**
+   * Announces something to every subscriber now (core NATS, at most once): for cache
+   * invalidation, where a missed message is covered by a freshness bound, never for records.
+   */
+  broadcast: (subject: string, data: Uint8Array) => void;
+  /** Receives broadcasts on a subject until closed. */
+  subscribe: (subject: string, handle: (data: Uint8Array) => void) => void;
   /** True when connected to the server. */
   ready: () => Promise<boolean>;
   close: () => Promise<void>;
@@ -170,6 +177,24 @@ export async function connectEventBus(options: EventBusOptions): Promise<EventBu
             msg.nak(1000);
           } finally {
             span.end();
+          }
+        }
+      })();
+    },
+
+    broadcast(subject, data) {
+      nc.publish(subject, data);
+    },
+
+    subscribe(subject, handle) {
+      const sub = nc.subscribe(subject);
+      consumers.push({ close: () => Promise.resolve(sub.unsubscribe()) });
+      void (async () => {
+        for await (const msg of sub) {
+          try {
+            handle(msg.data);
+          } catch (err) {
+            logger.error({ err, subject }, 'broadcast handler failed');
           }
         }
       })();

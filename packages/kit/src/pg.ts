@@ -26,6 +26,10 @@ export function createPool(options: PoolOptions): pg.Pool {
   // An idle client that errors (e.g. the server restarted) must not crash the process;
   // the next checkout gets a fresh connection.
   pool.on('error', () => undefined);
+  // Nor may a checked-out one: a server shutdown (57P01) arriving between two queries of a
+  // transaction is emitted as 'error' on the client, which nothing else listens to. Heard
+  // here, it surfaces as the next query's rejection, and the pool discards the client.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
