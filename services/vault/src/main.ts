@@ -3,15 +3,12 @@ import { importJWK, type JWK } from 'jose';
 import { VaultAdminService, VaultService } from '@fortress/proto/vault/v1/vault_pb';
 import { createPool, pgReady } from '@fortress/kit/pg';
 import { serveBackend } from '@fortress/kit/backend-server';
+import { connectEventBus } from '@fortress/kit/event-bus';
 import { runService } from '@fortress/kit/lifecycle';
 import { bootService } from '@fortress/kit/service';
 import { createKmsKeyring } from './adapters/kms/kms-keyring.js';
-import { createVaultStore } from './adapters/pg/vault-store.js';
 import { vaultConfig } from './config.js';
-import { createCredentialVault } from './domain/credential-vault.js';
-import { createDataKeyCache } from './domain/data-key-cache.js';
-import { createVaultAdminRpc } from './rpc/vault-admin-service.js';
-import { createVaultRpc } from './rpc/vault-service.js';
+import { createVaultApp } from './wiring.js';
 
 const base = bootService('vault', vaultConfig);
 const { config, logger, telemetry } = base;
@@ -23,30 +20,41 @@ await runService(logger, async () => {
   if (decisionKey instanceof Uint8Array)
     throw new Error('decision key must be an Ed25519 public key');
   const pool = createPool({ url: config.FORTRESS_DATABASE_URL, service: base.name });
-  const store = createVaultStore(pool);
+  const bus = await connectEventBus({
+    url: config.FORTRESS_NATS_URL,
+    service: base.name,
+    logger,
+    telemetry,
+  });
   const keyring = createKmsKeyring({
     endpoint: config.FORTRESS_KMS_ENDPOINT,
     region: config.FORTRESS_KMS_REGION,
-    keyId: config.FORTRESS_KMS_KEY_ID,
+    serviceKeyId: config.FORTRESS_KMS_KEY_ID,
+    allowedEndpoints: config.FORTRESS_KMS_ALLOWED_ENDPOINTS,
     timeoutMs: config.FORTRESS_KMS_TIMEOUT_MS,
   });
-  const cache = createDataKeyCache({
-    maxAgeMs: config.FORTRESS_DATA_KEY_MAX_AGE_MS,
-    maxUses: config.FORTRESS_DATA_KEY_MAX_USES,
+  const app = createVaultApp({
+    pool,
+    keyring,
+    decisionKey,
+    publish: (e) => bus.publish(e, config.FORTRESS_EVENT_ACK_TIMEOUT_MS),
+    logger,
+    settings: config,
   });
-  const vault = createCredentialVault({ store, keyring, cache });
   const served = await serveBackend(base, {
     routes: (router) => {
-      router.service(VaultService, createVaultRpc({ vault, decisionKey }));
-      router.service(VaultAdminService, createVaultAdminRpc({ vault, store }));
+      router.service(VaultService, app.rpc);
+      router.service(VaultAdminService, app.adminRpc);
     },
-    readiness: { postgres: () => pgReady(pool) },
+    readiness: { postgres: () => pgReady(pool), nats: () => bus.ready() },
   });
+  app.worker.start();
   return [
     telemetry.shutdown,
     () => pool.end(),
+    () => bus.close(),
     () => keyring.close(),
-    () => cache.clear(),
+    () => app.close(),
     ...served,
   ];
 });

@@ -3,12 +3,17 @@ interface Entry {
   key: Buffer;
   loadedAt: number;
   uses: number;
+  bounds: CacheBounds;
 }
 
-/** Bounds on how long and how often an unwrapped data key may be reused. */
-export interface DataKeyCacheOptions {
+/** How long and how often one unwrapped data key may be reused. */
+export interface CacheBounds {
   maxAgeMs: number;
   maxUses: number;
+}
+
+/** Default bounds on reusing an unwrapped data key, and the clock. */
+export interface DataKeyCacheOptions extends CacheBounds {
   now?: () => number;
 }
 
@@ -30,7 +35,7 @@ export function createDataKeyCache(options: DataKeyCacheOptions) {
     take(id: string): Buffer | undefined {
       const e = entries.get(id);
       if (!e) return undefined;
-      if (now() - e.loadedAt >= options.maxAgeMs || e.uses >= options.maxUses) {
+      if (now() - e.loadedAt >= e.bounds.maxAgeMs || e.uses >= e.bounds.maxUses) {
         drop(id, e);
         return undefined;
       }
@@ -38,11 +43,26 @@ export function createDataKeyCache(options: DataKeyCacheOptions) {
       return Buffer.from(e.key);
     },
 
-    /** Stores a key, taking ownership of the buffer (it is zeroed on eviction); counts one use. */
-    put(id: string, key: Buffer): void {
+    /**
+     * Stores a key, taking ownership of the buffer (it is zeroed on eviction), counting `uses`
+     * uses (one: the caller's). `bounds` override the defaults for this entry (e.g. the shorter
+     * age of a Bank org's key).
+     */
+    put(id: string, key: Buffer, bounds: CacheBounds = options, uses = 1): void {
       const old = entries.get(id);
       if (old) drop(id, old);
-      entries.set(id, { key, loadedAt: now(), uses: 1 });
+      entries.set(id, { key, loadedAt: now(), uses, bounds });
+    },
+
+    /** Zeroes and drops the key of one id, if cached. */
+    drop(id: string): void {
+      const e = entries.get(id);
+      if (e) drop(id, e);
+    },
+
+    /** Zeroes and drops every key whose id starts with `prefix` (an org's keys). */
+    dropPrefix(prefix: string): void {
+      for (const [id, e] of entries) if (id.startsWith(prefix)) drop(id, e);
     },
 
     /** Zeroes and drops every key (shutdown). */

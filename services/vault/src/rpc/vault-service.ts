@@ -1,23 +1,41 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
-import type { ServiceImpl } from '@connectrpc/connect';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
+  CloseSessionResponseSchema,
   CredentialKind,
+  OpenSessionResponseSchema,
   ResolveCredentialResponseSchema,
   SecretFieldsSchema,
   type VaultService,
 } from '@fortress/proto/vault/v1/vault_pb';
 import { verifyDecisionToken } from '@fortress/kit/decision-token';
-import { InvalidArgumentError, NotFoundError, PermissionDeniedError } from '@fortress/kit/errors';
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+} from '@fortress/kit/errors';
 import { peerIdKey } from '@fortress/kit/rpc-context';
 import { spiffeId } from '@fortress/kit/tls';
+import { requireId } from '@fortress/kit/validate';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { CredentialVault } from '../domain/credential-vault.js';
+import type { OrgKeys } from '../domain/org-keys.js';
+import type { SessionRegistry } from '../domain/sessions.js';
+import { refusalError, tokenError } from './refusals.js';
+import { createReplayGuard, verifySessionToken } from './session-token.js';
 
-/** What resolution needs. */
+/** What the request-path RPCs need. */
 export interface VaultRpcDeps {
   vault: CredentialVault;
+  sessions: SessionRegistry;
+  orgKeys: OrgKeys;
   /** Policy's public key, which verifies decision tokens. */
   decisionKey: CryptoKey | KeyObject;
+  sessionTtlMs: number;
+  /** Called when a session opened (a Zero Trust re-wrap may be waiting for one). */
+  onSessionOpened?: (orgId: string) => void;
 }
 
 const EDGE = spiffeId('edge');
@@ -25,40 +43,50 @@ const EDGE = spiffeId('edge');
 /** Copies bytes out of a buffer that is about to be zeroed. */
 const copy = (b: Uint8Array) => new Uint8Array(b);
 
+/** Refuses every caller but the edge (its mTLS identity). */
+function requireEdge(ctx: HandlerContext, what: string): void {
+  if (ctx.values.get(peerIdKey) !== EDGE)
+    throw new PermissionDeniedError('caller_not_edge', `only the edge may ${what}`);
+}
+
+function required(fields: ReadonlyArray<readonly [string, string]>): void {
+  for (const [field, value] of fields)
+    if (!value) throw new InvalidArgumentError(field, `${field} is required`);
+}
+
 /**
  * The VaultService handlers. Plaintext leaves only toward the edge (its mTLS identity) and
- * only with a decision token that binds this org, credential and request.
+ * only with a decision token that binds this org, credential and request; a Zero Trust org's
+ * credentials also need a live session, opened by the edge with a session token from policy.
  */
 export function createVaultRpc(deps: VaultRpcDeps): Partial<ServiceImpl<typeof VaultService>> {
+  const replay = createReplayGuard();
   return {
     async resolveCredential(req, ctx) {
-      if (ctx.values.get(peerIdKey) !== EDGE) {
-        throw new PermissionDeniedError('caller_not_edge', 'only the edge may resolve credentials');
-      }
-      for (const [field, value] of [
+      requireEdge(ctx, 'resolve credentials');
+      required([
         ['org_id', req.orgId],
         ['credential_ref', req.credentialRef],
         ['request_id', req.requestId],
-      ] as const) {
-        if (!value) throw new InvalidArgumentError(field, `${field} is required`);
-      }
+      ]);
       const verdict = await verifyDecisionToken(deps.decisionKey, req.decisionToken, {
         orgId: req.orgId,
         credentialRef: req.credentialRef,
         requestId: req.requestId,
       });
-      if (!verdict.ok) {
-        throw new PermissionDeniedError(
-          `decision_token_${verdict.refusal}`,
-          `the decision token is ${verdict.refusal.replace('_', ' ')}`,
-        );
-      }
-      const resolved = await deps.vault.resolve(req.orgId, req.credentialRef);
-      if (!resolved)
-        throw new NotFoundError(
-          'credential_not_found',
-          `credential "${req.credentialRef}" does not exist`,
-        );
+      if (!verdict.ok) throw tokenError(verdict.refusal);
+      const result = await deps.vault.resolve(
+        {
+          orgId: req.orgId,
+          id: req.credentialRef,
+          version: req.version,
+          sessionId: req.sessionId,
+          subjectId: verdict.binding.subjectId,
+        },
+        ctx.signal,
+      );
+      if (!result.ok) throw refusalError(result.refusal, req.credentialRef, req.version);
+      const resolved = result.value;
       try {
         const fields = fromBinary(SecretFieldsSchema, resolved.material);
         return create(ResolveCredentialResponseSchema, {
@@ -74,6 +102,49 @@ export function createVaultRpc(deps: VaultRpcDeps): Partial<ServiceImpl<typeof V
       } finally {
         resolved.material.fill(0);
       }
+    },
+
+    async openSession(req, ctx) {
+      requireEdge(ctx, 'open vault sessions');
+      const p = req.principal;
+      required([
+        ['principal.org_id', p?.orgId ?? ''],
+        ['principal.subject_id', p?.subjectId ?? ''],
+        ['principal.device_id', p?.deviceId ?? ''],
+        ['request_id', req.requestId],
+      ]);
+      const owner = {
+        orgId: requireId('principal.org_id', p?.orgId ?? '', 'org'),
+        subjectId: p?.subjectId ?? '',
+        deviceId: p?.deviceId ?? '',
+      };
+      const verdict = await verifySessionToken(
+        deps.decisionKey,
+        req.decisionToken,
+        { ...owner, requestId: req.requestId },
+        replay,
+      );
+      if (!verdict.ok) throw tokenError(verdict.refusal);
+      if ((await deps.orgKeys.config(owner.orgId)).tier !== 'zero_trust')
+        throw new FailedPreconditionError(
+          'session_not_applicable',
+          `org "${owner.orgId}" is not a Zero Trust org; its credentials need no session`,
+        );
+      const opened = await deps.sessions.open(owner, deps.sessionTtlMs, ctx.signal);
+      if (!opened)
+        throw new ResourceExhaustedError('too_many_sessions', 'too many open vault sessions');
+      deps.onSessionOpened?.(owner.orgId);
+      return create(OpenSessionResponseSchema, {
+        sessionId: opened.id,
+        expiresAt: timestampFromDate(opened.expiresAt),
+      });
+    },
+
+    closeSession(req, ctx) {
+      requireEdge(ctx, 'close vault sessions');
+      // Closing what is not open is not an error: the outcome (no session) is the same.
+      if (req.orgId && req.sessionId) deps.sessions.close(req.orgId, req.sessionId);
+      return Promise.resolve(create(CloseSessionResponseSchema, {}));
     },
   };
 }

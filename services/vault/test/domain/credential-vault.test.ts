@@ -1,223 +1,298 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createCredentialVault, type NewCredential } from '../../src/domain/credential-vault.js';
+import { createCredentialStore } from '../../src/adapters/pg/credential-store.js';
+import { createKeyStore } from '../../src/adapters/pg/key-store.js';
+import { createCredentialVault } from '../../src/domain/credential-vault.js';
 import { createDataKeyCache } from '../../src/domain/data-key-cache.js';
-import { open } from '../../src/domain/envelope.js';
-import { createMemoryKeyring } from '../support/memory-keyring.js';
-import { createMemoryStore } from '../support/memory-store.js';
+import { unwrapDekAes } from '../../src/domain/dek-wrap.js';
+import { open, seal, SECRET_FORMAT } from '../../src/domain/envelope.js';
+import { createOrgKeys } from '../../src/domain/org-keys.js';
+import type { KeyStore } from '../../src/domain/ports.js';
+import { createSessionRegistry } from '../../src/domain/sessions.js';
+import { createMemoryKeyring, type MemoryKeyring } from '../support/memory-keyring.js';
+import {
+  credential,
+  refusal,
+  resolved,
+  startVaultFixture,
+  type VaultFixture,
+} from '../support/vault-fixture.js';
 
 const CANARY = 'sk-ant-api03-vault-canary-5e1f';
 const isZero = (b: Buffer) => b.every((x) => x === 0);
+let n = 0;
+const freshOrg = () => `org_cv${(n += 1)}${randomBytes(3).toString('hex')}`;
 
-/** A vault over in-memory store, keyring and cache. */
-function setup(cacheOptions = { maxAgeMs: 60_000, maxUses: 1000 }) {
-  const store = createMemoryStore();
-  const keyring = createMemoryKeyring();
-  const cache = createDataKeyCache(cacheOptions);
-  const vault = createCredentialVault({ store, keyring, cache });
-  return { store, keyring, cache, vault };
-}
+describe('createCredentialVault (PostgreSQL, in-memory KMS)', function () {
+  this.timeout(60_000);
+  let f: VaultFixture;
+  before(async () => {
+    f = await startVaultFixture();
+  });
+  after(() => f?.stop());
 
-const credential = (overrides: Partial<NewCredential> = {}): NewCredential => ({
-  orgId: 'org_a',
-  id: 'cred_1',
-  label: 'Anthropic production',
-  kind: 'anthropic_api_key',
-  material: Buffer.from(CANARY),
-  lastFour: CANARY.slice(-4),
-  expiresAt: null,
-  ...overrides,
-});
+  /** A vault replica on the shared database: its own cache, the given keyring and key store. */
+  function replica(
+    keyring: MemoryKeyring,
+    cacheBounds = { maxAgeMs: 60_000, maxUses: 1000 },
+    keys: KeyStore = createKeyStore(f.pool),
+  ) {
+    const cache = createDataKeyCache(cacheBounds);
+    const orgKeys = createOrgKeys({
+      keys,
+      keyring,
+      cache,
+      bounds: { soho: cacheBounds, bank: cacheBounds },
+      rotationDays: 90,
+    });
+    const sessions = createSessionRegistry({
+      epochs: () => Promise.resolve([]),
+      unwrapPrivate: () => Promise.reject(new Error('no')),
+      maxTtlMs: 1000,
+      maxSessions: 1,
+    });
+    const vault = createCredentialVault({
+      creds: createCredentialStore(f.pool, { expiryNoticeMs: 7 * 86_400_000 }),
+      orgKeys,
+      sessions,
+      overlap: { patSeconds: 48 * 3600, otherSeconds: 3600 },
+    });
+    return { vault, cache, app: { vault } };
+  }
 
-describe('createCredentialVault', () => {
-  it('stores and resolves a credential', async () => {
-    const { vault } = setup();
-    const stored = await vault.put(credential());
-    assert.equal(stored?.id, 'cred_1');
-    assert.equal(stored?.key_epoch, 1);
-    assert.ok(stored && !('ciphertext' in stored));
-    const resolved = await vault.resolve('org_a', 'cred_1');
-    assert.equal(resolved?.material.toString(), CANARY);
-    assert.equal(resolved?.version, 1);
-    assert.equal(resolved?.kind, 'anthropic_api_key');
+  it('stores and resolves a credential, answering metadata only', async () => {
+    const org = freshOrg();
+    const { vault, app } = replica(createMemoryKeyring());
+    const stored = await vault.put(credential(org, 'cred_1', CANARY));
+    assert.ok(stored && !('ciphertext' in stored) && !('wrapped_dek' in stored));
+    assert.deepEqual([stored.id, stored.version, stored.key_epoch], ['cred_1', 1, 1]);
+    assert.equal((await resolved(app, org, 'cred_1')).toString(), CANARY);
   });
 
   it('creates data key epoch 1 once per org, on the first put', async () => {
-    const { vault, keyring, store } = setup();
-    await vault.put(credential({ id: 'cred_1' }));
-    await vault.put(credential({ id: 'cred_2' }));
-    await vault.put(credential({ orgId: 'org_b', id: 'cred_1' }));
+    const [a, b] = [freshOrg(), freshOrg()];
+    const keyring = createMemoryKeyring();
+    const { vault } = replica(keyring);
+    await vault.put(credential(a, 'cred_1', CANARY));
+    await vault.put(credential(a, 'cred_2', CANARY));
+    await vault.put(credential(b, 'cred_1', CANARY));
     assert.equal(keyring.generateCalls, 2);
-    assert.deepEqual(
-      store.dataKeys.get('org_a')?.map((k) => k.epoch),
-      [1],
+    const { rows } = await f.fx.admin.query(
+      'SELECT org_id, epoch FROM vault.data_keys WHERE org_id = ANY($1) ORDER BY org_id',
+      [[a, b]],
     );
     assert.deepEqual(
-      store.dataKeys.get('org_b')?.map((k) => k.epoch),
-      [1],
+      rows.map((r: { epoch: number }) => r.epoch),
+      [1, 1],
     );
   });
 
   it('zeroes the material it was given, once sealed', async () => {
-    const { vault } = setup();
-    const c = credential();
+    const { vault } = replica(createMemoryKeyring());
+    const c = credential(freshOrg(), 'cred_1', CANARY);
     await vault.put(c);
     assert.ok(isZero(c.material));
   });
 
-  it('seals with the org data key, bound to org, id and version; the stored bytes hold no plaintext', async () => {
-    const { vault, keyring, store } = setup();
-    await vault.put(credential());
-    const row = store.credentials[0];
-    const wrapped = store.dataKeys.get('org_a')?.[0]?.wrapped;
-    assert.ok(row && wrapped);
-    assert.equal(row.ciphertext.indexOf(Buffer.from(CANARY)), -1);
-    const key = keyring.unwrapForTest('org_a', wrapped);
-    assert.equal(
-      open(key, row.ciphertext, { orgId: 'org_a', credentialId: 'cred_1', version: 1 }).toString(),
-      CANARY,
+  it('seals under a key of its own, wrapped by the org data key; no stored byte holds plaintext', async () => {
+    const org = freshOrg();
+    const keyring = createMemoryKeyring();
+    const { vault } = replica(keyring);
+    await vault.put(credential(org, 'cred_1', CANARY));
+    const { rows } = await f.fx.admin.query(
+      `SELECT c.ciphertext, c.wrapped_dek, k.wrapped_key FROM vault.credentials c
+       JOIN vault.data_keys k USING (org_id) WHERE c.org_id = $1`,
+      [org],
     );
+    const row = rows[0] as { ciphertext: Buffer; wrapped_dek: Buffer; wrapped_key: Buffer };
+    for (const bytes of [row.ciphertext, row.wrapped_dek, row.wrapped_key])
+      assert.equal(bytes.indexOf(Buffer.from(CANARY)), -1);
+    assert.equal(row.ciphertext[0], SECRET_FORMAT.current);
+    const dataKey = keyring.unwrapForTest(org, row.wrapped_key);
+    const dek = unwrapDekAes(dataKey, row.wrapped_dek, {
+      orgId: org,
+      credentialId: 'cred_1',
+      version: 1,
+      epoch: 1,
+    });
+    const b = { orgId: org, credentialId: 'cred_1', version: 1 };
+    assert.equal(open(dek, row.ciphertext, b).toString(), CANARY);
+    assert.throws(() => open(dataKey, row.ciphertext, b), 'the data key alone does not open it');
   });
 
   it('answers undefined for a credential id that is taken, and keeps the first', async () => {
-    const { vault } = setup();
-    await vault.put(credential());
-    assert.equal(await vault.put(credential({ material: Buffer.from('second') })), undefined);
-    assert.equal((await vault.resolve('org_a', 'cred_1'))?.material.toString(), CANARY);
+    const org = freshOrg();
+    const { vault, app } = replica(createMemoryKeyring());
+    await vault.put(credential(org, 'cred_1', CANARY));
+    assert.equal(await vault.put(credential(org, 'cred_1', 'second')), undefined);
+    assert.equal((await resolved(app, org, 'cred_1')).toString(), CANARY);
   });
 
-  it("answers undefined when resolving a credential that does not exist (or is another org's)", async () => {
-    const { vault } = setup();
-    await vault.put(credential());
-    assert.equal(await vault.resolve('org_a', 'cred_missing'), undefined);
-    assert.equal(await vault.resolve('org_b', 'cred_1'), undefined);
+  it("refuses, as not found, a credential that does not exist or is another org's", async () => {
+    const org = freshOrg();
+    const { vault, app } = replica(createMemoryKeyring());
+    await vault.put(credential(org, 'cred_1', CANARY));
+    assert.equal(await refusal(app, org, 'cred_missing'), 'credential_not_found');
+    assert.equal(await refusal(app, freshOrg(), 'cred_1'), 'credential_not_found');
   });
 
   it('unwraps an org data key once and then serves resolves from the cache', async () => {
-    const first = setup();
-    await first.vault.put(credential());
-    // A fresh replica: same store and keyring, empty cache.
-    const cache = createDataKeyCache({ maxAgeMs: 60_000, maxUses: 1000 });
-    const replica = createCredentialVault({ store: first.store, keyring: first.keyring, cache });
+    const org = freshOrg();
+    const keyring = createMemoryKeyring();
+    await replica(keyring).vault.put(credential(org, 'cred_1', CANARY));
+    const fresh = replica(keyring); // another replica: empty cache
     for (let i = 0; i < 3; i++)
-      assert.equal((await replica.resolve('org_a', 'cred_1'))?.material.toString(), CANARY);
-    assert.equal(first.keyring.unwrapCalls, 1);
-    assert.equal(cache.size, 1);
+      assert.equal((await resolved(fresh.app, org, 'cred_1')).toString(), CANARY);
+    assert.equal(keyring.unwrapCalls, 1);
+    assert.equal(fresh.cache.size, 1);
   });
 
   it('unwraps again once the cached key reaches its use bound', async () => {
-    const { vault, keyring } = setup({ maxAgeMs: 60_000, maxUses: 2 });
-    await vault.put(credential()); // use 1 of the fresh key
-    await vault.resolve('org_a', 'cred_1'); // use 2
+    const org = freshOrg();
+    const keyring = createMemoryKeyring();
+    const { vault, app } = replica(keyring, { maxAgeMs: 60_000, maxUses: 2 });
+    await vault.put(credential(org, 'cred_1', CANARY)); // use 1 of the fresh key
+    await resolved(app, org, 'cred_1'); // use 2
     assert.equal(keyring.unwrapCalls, 0);
-    assert.equal((await vault.resolve('org_a', 'cred_1'))?.material.toString(), CANARY);
+    assert.equal((await resolved(app, org, 'cred_1')).toString(), CANARY);
     assert.equal(keyring.unwrapCalls, 1);
   });
 
-  it('rejects put when the keyring fails, caching nothing and still zeroing the material', async () => {
-    const { vault, keyring, store, cache } = setup();
+  it('rejects put when the keyring fails, caching and storing nothing, still zeroing the material', async () => {
+    const org = freshOrg();
+    const keyring = createMemoryKeyring();
     keyring.failing = true;
-    const c = credential();
+    const { vault, cache } = replica(keyring);
+    const c = credential(org, 'cred_1', CANARY);
     await assert.rejects(vault.put(c), { reason: 'kms_unavailable' });
     assert.equal(cache.size, 0);
-    assert.equal(store.dataKeys.size, 0);
-    assert.equal(store.credentials.length, 0);
+    const { rows } = await f.fx.admin.query<{ n: number }>(
+      'SELECT (SELECT count(*) FROM vault.data_keys WHERE org_id = $1)::int + (SELECT count(*) FROM vault.credentials WHERE org_id = $1)::int AS n',
+      [org],
+    );
+    assert.equal(rows[0]?.n, 0);
     assert.ok(isZero(c.material));
   });
 
   it('rejects resolve when the keyring fails, caching nothing', async () => {
-    const { store, keyring } = setup();
-    await createCredentialVault({
-      store,
-      keyring,
-      cache: createDataKeyCache({ maxAgeMs: 60_000, maxUses: 1000 }),
-    }).put(credential());
-    const cache = createDataKeyCache({ maxAgeMs: 60_000, maxUses: 1000 });
-    const replica = createCredentialVault({ store, keyring, cache });
+    const org = freshOrg();
+    const keyring = createMemoryKeyring();
+    await replica(keyring).vault.put(credential(org, 'cred_1', CANARY));
+    const fresh = replica(keyring);
     keyring.failing = true;
-    await assert.rejects(replica.resolve('org_a', 'cred_1'), { reason: 'kms_unavailable' });
-    assert.equal(cache.size, 0);
+    await assert.rejects(resolved(fresh.app, org, 'cred_1'), { reason: 'kms_unavailable' });
+    assert.equal(fresh.cache.size, 0);
   });
 
   it('uses the key another replica stored first, zeroing its own fresh key', async () => {
-    const { vault, keyring, store } = setup();
+    const org = freshOrg();
+    const keyring = createMemoryKeyring();
     const theirKey = randomBytes(32);
-    const theirWrapped = keyring.wrapForTest('org_a', theirKey);
-    // Between our currentDataKey (none) and our insert, another replica stores epoch 1.
-    store.beforeInsertDataKey = (orgId, epoch) =>
-      store.plantDataKey(orgId, { epoch, kmsKeyId: 'other', wrapped: theirWrapped });
-    await vault.put(credential());
-    const ours = keyring.generated[0];
+    const theirs = createOrgKeys({
+      keys: createKeyStore(f.pool),
+      keyring,
+      cache: createDataKeyCache({ maxAgeMs: 1, maxUses: 1 }),
+      bounds: { soho: { maxAgeMs: 1, maxUses: 1 }, bank: { maxAgeMs: 1, maxUses: 1 } },
+      rotationDays: 90,
+    });
+    const real = createKeyStore(f.pool);
+    // Between our currentEpoch (none) and our insert, another replica stores epoch 1.
+    const racing: KeyStore = {
+      ...real,
+      insertFirstEpoch: async (e, days) => {
+        await real.insertFirstEpoch(
+          { ...e, wrapped_key: keyring.wrapForTest(org, theirKey) },
+          days,
+        );
+        return real.insertFirstEpoch(e, days);
+      },
+    };
+    const { vault, app } = replica(keyring, undefined, racing);
+    await vault.put(credential(org, 'cred_1', CANARY));
+    const ours = keyring.generated.at(-1);
     assert.ok(ours && isZero(ours), 'our fresh plaintext key must be zeroed');
-    assert.equal(keyring.unwrapCalls, 1);
-    assert.deepEqual(
-      store.dataKeys.get('org_a')?.map((k) => k.wrapped),
-      [theirWrapped],
-    );
-    const row = store.credentials[0];
-    assert.ok(row);
-    assert.equal(
-      open(theirKey, row.ciphertext, {
-        orgId: 'org_a',
-        credentialId: 'cred_1',
-        version: 1,
-      }).toString(),
-      CANARY,
-    );
-    assert.equal((await vault.resolve('org_a', 'cred_1'))?.material.toString(), CANARY);
+    const current = await theirs.current(org);
+    assert.deepEqual(keyring.unwrapForTest(org, current.wrapped_key), theirKey);
+    assert.equal((await resolved(app, org, 'cred_1')).toString(), CANARY);
   });
 
-  it('fails to resolve a ciphertext copied into another org', async () => {
-    const { vault, store } = setup();
-    await vault.put(credential());
-    await vault.put(
-      credential({ orgId: 'org_b', id: 'cred_9', material: Buffer.from('b-secret') }),
+  it('refuses, as an integrity failure, a ciphertext copied into another org', async () => {
+    const [a, b] = [freshOrg(), freshOrg()];
+    const { vault, app } = replica(createMemoryKeyring());
+    await vault.put(credential(a, 'cred_1', CANARY));
+    await vault.put(credential(b, 'cred_9', 'b-secret'));
+    await f.fx.admin.query(
+      `INSERT INTO vault.credentials (org_id, id, version, kind, label, last_four, status, key_epoch, ciphertext, wrapped_dek)
+       SELECT $2, 'cred_stolen', version, kind, label, last_four, status, key_epoch, ciphertext, wrapped_dek
+       FROM vault.credentials WHERE org_id = $1`,
+      [a, b],
     );
-    const a = store.credentials.find((c) => c.org_id === 'org_a');
-    assert.ok(a);
-    store.credentials.push({ ...a, org_id: 'org_b', id: 'cred_stolen' });
-    await assert.rejects(vault.resolve('org_b', 'cred_stolen'), /unable to authenticate/);
+    await assert.rejects(resolved(app, b, 'cred_stolen'), {
+      reason: 'credential_integrity_failed',
+    });
   });
 
-  // BUG: credential-vault.ts holds a cached data key across `await` (take() in `unwrapped`, use
-  // in seal/open after the awaits in currentKey/put/resolve), but the cache zeroes a key when a
-  // concurrent take() finds it past its bounds or a concurrent put() replaces it. A concurrent
-  // request can therefore zero the key between take and use: resolve then fails, and put SEALS
-  // THE SECRET UNDER AN ALL-ZERO KEY (decryptable by anyone reading the row; unreadable by the
-  // vault). Fix: use the key synchronously right where take()/put() returns it (e.g. a cache
-  // method `withKey(id, fn)` or have `unwrapped` return a copy that the caller zeroes after use).
+  it('still resolves a legacy ciphertext (format 0x01, sealed under the data key itself)', async () => {
+    const org = freshOrg();
+    const keyring = createMemoryKeyring();
+    const { vault, app } = replica(keyring);
+    await vault.put(credential(org, 'cred_new', 'x'.repeat(20)));
+    const { rows } = await f.fx.admin.query(
+      'SELECT wrapped_key FROM vault.data_keys WHERE org_id = $1',
+      [org],
+    );
+    const dataKey = keyring.unwrapForTest(org, (rows[0] as { wrapped_key: Buffer }).wrapped_key);
+    const legacy = seal(
+      dataKey,
+      Buffer.from(CANARY),
+      { orgId: org, credentialId: 'cred_old', version: 1 },
+      SECRET_FORMAT.legacy,
+    );
+    await f.fx.admin.query(
+      `INSERT INTO vault.credentials (org_id, id, version, kind, label, last_four, status, key_epoch, ciphertext)
+       VALUES ($1, 'cred_old', 1, 'API_KEY', 'old', '', 'active', 1, $2)`,
+      [org, legacy],
+    );
+    assert.equal((await resolved(app, org, 'cred_old')).toString(), CANARY);
+  });
+
   it('never seals with a key a concurrent request zeroed', async () => {
-    const { vault, store } = setup({ maxAgeMs: 60_000, maxUses: 2 });
-    await vault.put(credential({ id: 'cred_0', material: Buffer.from('first') }));
+    const org = freshOrg();
+    const keyring = createMemoryKeyring();
+    const { vault, app } = replica(keyring, { maxAgeMs: 60_000, maxUses: 2 });
+    await vault.put(credential(org, 'cred_0', 'first'));
     await Promise.all([
-      vault.put(credential({ id: 'cred_1' })),
-      vault.put(credential({ id: 'cred_2', material: Buffer.from('other') })),
+      vault.put(credential(org, 'cred_1', CANARY)),
+      vault.put(credential(org, 'cred_2', 'other')),
     ]);
-    for (const row of store.credentials) {
+    const { rows } = await f.fx.admin.query(
+      'SELECT id, version, wrapped_dek FROM vault.credentials WHERE org_id = $1',
+      [org],
+    );
+    for (const row of rows as Array<{ id: string; version: number; wrapped_dek: Buffer }>)
       assert.throws(
         () =>
-          open(Buffer.alloc(32), row.ciphertext, {
-            orgId: row.org_id,
+          unwrapDekAes(Buffer.alloc(32), row.wrapped_dek, {
+            orgId: org,
             credentialId: row.id,
             version: row.version,
+            epoch: 1,
           }),
-        `credential ${row.id} was sealed under an all-zero key`,
+        `credential ${row.id} was wrapped under an all-zero key`,
       );
-    }
-    assert.equal((await vault.resolve('org_a', 'cred_1'))?.material.toString(), CANARY);
+    assert.equal((await resolved(app, org, 'cred_1')).toString(), CANARY);
   });
 
-  // BUG: same cause as above, on the read path: concurrent resolves past the use bound zero the
-  // key another resolve is about to open with, so valid requests fail.
   it('resolves every one of several concurrent requests', async () => {
-    const { vault } = setup({ maxAgeMs: 60_000, maxUses: 2 });
-    await vault.put(credential());
-    const results = await Promise.allSettled([1, 2, 3].map(() => vault.resolve('org_a', 'cred_1')));
+    const org = freshOrg();
+    const { vault, app } = replica(createMemoryKeyring(), { maxAgeMs: 60_000, maxUses: 2 });
+    await vault.put(credential(org, 'cred_1', CANARY));
+    const results = await Promise.allSettled(
+      [1, 2, 3, 4, 5].map(() => resolved(app, org, 'cred_1')),
+    );
     assert.deepEqual(
-      results.map((r) =>
-        r.status === 'fulfilled' ? r.value?.material.toString() : String(r.reason),
-      ),
-      [CANARY, CANARY, CANARY],
+      results.map((r) => (r.status === 'fulfilled' ? r.value.toString() : String(r.reason))),
+      [CANARY, CANARY, CANARY, CANARY, CANARY],
     );
   });
 });

@@ -87,3 +87,30 @@ describe('createDataKeyCache', () => {
     assert.equal(cache.take('org_0#1'), undefined);
   });
 });
+
+describe('createDataKeyCache, per entry', () => {
+  it('keeps an entry only for the bounds it was put with (a Bank key ages out sooner)', () => {
+    const { cache, clock } = cacheAt({ maxAgeMs: 60_000, maxUses: 1000 });
+    const bank = randomBytes(32);
+    cache.put('org_bank/1', bank, { maxAgeMs: 1000, maxUses: 1000 });
+    cache.put('org_soho/1', randomBytes(32));
+    clock.now += 1000;
+    assert.equal(cache.take('org_bank/1'), undefined);
+    assert.ok(isZero(bank));
+    assert.ok(cache.take('org_soho/1'));
+  });
+
+  it('drops one id, or every id of an org, zeroing them', () => {
+    const { cache } = cacheAt({ maxAgeMs: 60_000, maxUses: 1000 });
+    const keys = [randomBytes(32), randomBytes(32), randomBytes(32)];
+    cache.put('org_a/1', keys[0] ?? Buffer.alloc(0));
+    cache.put('org_a/2', keys[1] ?? Buffer.alloc(0));
+    cache.put('org_ab/1', keys[2] ?? Buffer.alloc(0));
+    cache.drop('org_a/1');
+    assert.ok(isZero(keys[0] ?? Buffer.alloc(1)));
+    cache.dropPrefix('org_a/');
+    assert.ok(isZero(keys[1] ?? Buffer.alloc(1)));
+    assert.ok(!isZero(keys[2] ?? Buffer.alloc(1)), 'org_ab is another org');
+    assert.equal(cache.size, 1);
+  });
+});

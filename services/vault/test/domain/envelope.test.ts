@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { open, seal, type SecretBinding } from '../../src/domain/envelope.js';
+import { open, seal, SECRET_FORMAT, type SecretBinding } from '../../src/domain/envelope.js';
 
 const binding: SecretBinding = { orgId: 'org_v1', credentialId: 'cred_c1', version: 1 };
 const secret = Buffer.from('sk-ant-api03-canary-0123456789');
@@ -16,9 +16,9 @@ describe('envelope seal/open', () => {
     assert.deepEqual(open(key, seal(key, Buffer.alloc(0), binding), binding), Buffer.alloc(0));
   });
 
-  it('lays out 0x01 || iv(12) || tag(16) || ciphertext, the secret never in the clear', () => {
+  it('lays out 0x02 || iv(12) || tag(16) || ciphertext, the secret never in the clear', () => {
     const sealed = seal(key, secret, binding);
-    assert.equal(sealed[0], 0x01);
+    assert.equal(sealed[0], 0x02);
     assert.equal(sealed.length, 1 + 12 + 16 + secret.length);
     assert.equal(sealed.indexOf(secret), -1);
   });
@@ -58,10 +58,27 @@ describe('envelope seal/open', () => {
     assert.equal(tried, sealed.length * 8);
   });
 
+  it('still opens the legacy format 0x01 (sealed directly under a data key)', () => {
+    const legacy = seal(key, secret, binding, SECRET_FORMAT.legacy);
+    assert.equal(legacy[0], 0x01);
+    assert.deepEqual(open(key, legacy, binding), secret);
+  });
+
+  it('fails to open a ciphertext relabelled as the other format (the format is in the AAD)', () => {
+    for (const [from, to] of [
+      [SECRET_FORMAT.current, SECRET_FORMAT.legacy],
+      [SECRET_FORMAT.legacy, SECRET_FORMAT.current],
+    ] as const) {
+      const relabelled = seal(key, secret, binding, from);
+      relabelled[0] = to;
+      assert.throws(() => open(key, relabelled, binding), /unable to authenticate/);
+    }
+  });
+
   const malformed = [
     {
-      name: 'format byte 0x02',
-      make: (s: Buffer) => Buffer.concat([Buffer.from([0x02]), s.subarray(1)]),
+      name: 'format byte 0x03',
+      make: (s: Buffer) => Buffer.concat([Buffer.from([0x03]), s.subarray(1)]),
     },
     {
       name: 'format byte 0x00',

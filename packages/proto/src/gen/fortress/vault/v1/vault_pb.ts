@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fortress/vault/v1/vault.proto.
  */
 export const file_fortress_vault_v1_vault: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mb3J0cmVzcy92YXVsdC92MS92YXVsdC5wcm90bxIRZm9ydHJlc3MudmF1bHQudjEiigEKDFNlY3JldEZpZWxkcxIOCgZzZWNyZXQYASABKAwSOwoGZmllbGRzGAIgAygLMisuZm9ydHJlc3MudmF1bHQudjEuU2VjcmV0RmllbGRzLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoDDoCOAEi2QIKEkNyZWRlbnRpYWxNZXRhZGF0YRIKCgJpZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSDQoFbGFiZWwYAyABKAkSLwoEa2luZBgEIAEoDjIhLmZvcnRyZXNzLnZhdWx0LnYxLkNyZWRlbnRpYWxLaW5kEhEKCWxhc3RfZm91chgFIAEoCRIPCgd2ZXJzaW9uGAYgASgNEjMKBnN0YXR1cxgHIAEoDjIjLmZvcnRyZXNzLnZhdWx0LnYxLkNyZWRlbnRpYWxTdGF0dXMSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcm90YXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiggEKGFJlc29sdmVDcmVkZW50aWFsUmVxdWVzdBIWCg5kZWNpc2lvbl90b2tlbhgBIAEoCRIOCgZvcmdfaWQYAiABKAkSFgoOY3JlZGVudGlhbF9yZWYYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCRISCgpzZXNzaW9uX2lkGAUgASgJIpABChlSZXNvbHZlQ3JlZGVudGlhbFJlc3BvbnNlEi8KBGtpbmQYASABKA4yIS5mb3J0cmVzcy52YXVsdC52MS5DcmVkZW50aWFsS2luZBIPCgd2ZXJzaW9uGAIgASgNEjEKCG1hdGVyaWFsGAMgASgLMh8uZm9ydHJlc3MudmF1bHQudjEuU2VjcmV0RmllbGRzIl4KEk9wZW5TZXNzaW9uUmVxdWVzdBIwCglwcmluY2lwYWwYASABKAsyHS5mb3J0cmVzcy5jb21tb24udjEuUHJpbmNpcGFsEhYKDmRlY2lzaW9uX3Rva2VuGAIgASgJIlkKE09wZW5TZXNzaW9uUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI5ChNDbG9zZVNlc3Npb25SZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJIhYKFENsb3NlU2Vzc2lvblJlc3BvbnNlIucBChRQdXRDcmVkZW50aWFsUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSCgoCaWQYAiABKAkSDQoFbGFiZWwYAyABKAkSLwoEa2luZBgEIAEoDjIhLmZvcnRyZXNzLnZhdWx0LnYxLkNyZWRlbnRpYWxLaW5kEjEKCG1hdGVyaWFsGAUgASgLMh8uZm9ydHJlc3MudmF1bHQudjEuU2VjcmV0RmllbGRzEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGFjdG9yX2lkGAcgASgJIlIKFVB1dENyZWRlbnRpYWxSZXNwb25zZRI5CgpjcmVkZW50aWFsGAEgASgLMiUuZm9ydHJlc3MudmF1bHQudjEuQ3JlZGVudGlhbE1ldGFkYXRhIpMBChdSb3RhdGVDcmVkZW50aWFsUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSCgoCaWQYAiABKAkSMQoIbWF0ZXJpYWwYAyABKAsyHy5mb3J0cmVzcy52YXVsdC52MS5TZWNyZXRGaWVsZHMSFwoPb3ZlcmxhcF9zZWNvbmRzGAQgASgNEhAKCGFjdG9yX2lkGAUgASgJIlUKGFJvdGF0ZUNyZWRlbnRpYWxSZXNwb25zZRI5CgpjcmVkZW50aWFsGAEgASgLMiUuZm9ydHJlc3MudmF1bHQudjEuQ3JlZGVudGlhbE1ldGFkYXRhIjIKFEdldENyZWRlbnRpYWxSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIKCgJpZBgCIAEoCSJSChVHZXRDcmVkZW50aWFsUmVzcG9uc2USOQoKY3JlZGVudGlhbBgBIAEoCzIlLmZvcnRyZXNzLnZhdWx0LnYxLkNyZWRlbnRpYWxNZXRhZGF0YSJXChZMaXN0Q3JlZGVudGlhbHNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRItCgRwYWdlGAIgASgLMh8uZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0IoEBChdMaXN0Q3JlZGVudGlhbHNSZXNwb25zZRI6CgtjcmVkZW50aWFscxgBIAMoCzIlLmZvcnRyZXNzLnZhdWx0LnYxLkNyZWRlbnRpYWxNZXRhZGF0YRIqCgRwYWdlGAIgASgLMhwuZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VJbmZvIkcKF0RlbGV0ZUNyZWRlbnRpYWxSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIKCgJpZBgCIAEoCRIQCghhY3Rvcl9pZBgDIAEoCSIaChhEZWxldGVDcmVkZW50aWFsUmVzcG9uc2UizwEKCUtleUNvbmZpZxIOCgZvcmdfaWQYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEhIKCmttc19rZXlfaWQYAyABKAkSEAoIZ3JhbnRfaWQYBCABKAkSFAoMa21zX2VuZHBvaW50GAUgASgJEhUKDXJvdGF0aW9uX2RheXMYBiABKA0SNwoTZGF0YV9rZXlfY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJQoTR2V0S2V5Q29uZmlnUmVxdWVzdBIOCgZvcmdfaWQYASABKAkiRAoUR2V0S2V5Q29uZmlnUmVzcG9uc2USLAoGY29uZmlnGAEgASgLMhwuZm9ydHJlc3MudmF1bHQudjEuS2V5Q29uZmlnIlUKE1NldEtleUNvbmZpZ1JlcXVlc3QSLAoGY29uZmlnGAEgASgLMhwuZm9ydHJlc3MudmF1bHQudjEuS2V5Q29uZmlnEhAKCGFjdG9yX2lkGAIgASgJIkQKFFNldEtleUNvbmZpZ1Jlc3BvbnNlEiwKBmNvbmZpZxgBIAEoCzIcLmZvcnRyZXNzLnZhdWx0LnYxLktleUNvbmZpZyI4ChRSb3RhdGVEYXRhS2V5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSEAoIYWN0b3JfaWQYAiABKAkiJwoVUm90YXRlRGF0YUtleVJlc3BvbnNlEg4KBmpvYl9pZBgBIAEoCSrNAQoOQ3JlZGVudGlhbEtpbmQSHwobQ1JFREVOVElBTF9LSU5EX1VOU1BFQ0lGSUVEEAASGwoXQ1JFREVOVElBTF9LSU5EX0FQSV9LRVkQARIlCiFDUkVERU5USUFMX0tJTkRfVVNFUk5BTUVfUEFTU1dPUkQQAhIaChZDUkVERU5USUFMX0tJTkRfT0FVVEgyEAMSFwoTQ1JFREVOVElBTF9LSU5EX0FQUBAEEiEKHUNSRURFTlRJQUxfS0lORF9BTlRIUk9QSUNfS0VZEAUqsAEKEENyZWRlbnRpYWxTdGF0dXMSIQodQ1JFREVOVElBTF9TVEFUVVNfVU5TUEVDSUZJRUQQABIcChhDUkVERU5USUFMX1NUQVRVU19BQ1RJVkUQARIdChlDUkVERU5USUFMX1NUQVRVU19ST1RBVEVEEAISHQoZQ1JFREVOVElBTF9TVEFUVVNfUkVWT0tFRBADEh0KGUNSRURFTlRJQUxfU1RBVFVTX0VYUElSRUQQBDK9AgoMVmF1bHRTZXJ2aWNlEm4KEVJlc29sdmVDcmVkZW50aWFsEisuZm9ydHJlc3MudmF1bHQudjEuUmVzb2x2ZUNyZWRlbnRpYWxSZXF1ZXN0GiwuZm9ydHJlc3MudmF1bHQudjEuUmVzb2x2ZUNyZWRlbnRpYWxSZXNwb25zZRJcCgtPcGVuU2Vzc2lvbhIlLmZvcnRyZXNzLnZhdWx0LnYxLk9wZW5TZXNzaW9uUmVxdWVzdBomLmZvcnRyZXNzLnZhdWx0LnYxLk9wZW5TZXNzaW9uUmVzcG9uc2USXwoMQ2xvc2VTZXNzaW9uEiYuZm9ydHJlc3MudmF1bHQudjEuQ2xvc2VTZXNzaW9uUmVxdWVzdBonLmZvcnRyZXNzLnZhdWx0LnYxLkNsb3NlU2Vzc2lvblJlc3BvbnNlMsUGChFWYXVsdEFkbWluU2VydmljZRJiCg1QdXRDcmVkZW50aWFsEicuZm9ydHJlc3MudmF1bHQudjEuUHV0Q3JlZGVudGlhbFJlcXVlc3QaKC5mb3J0cmVzcy52YXVsdC52MS5QdXRDcmVkZW50aWFsUmVzcG9uc2USawoQUm90YXRlQ3JlZGVudGlhbBIqLmZvcnRyZXNzLnZhdWx0LnYxLlJvdGF0ZUNyZWRlbnRpYWxSZXF1ZXN0GisuZm9ydHJlc3MudmF1bHQudjEuUm90YXRlQ3JlZGVudGlhbFJlc3BvbnNlEmIKDUdldENyZWRlbnRpYWwSJy5mb3J0cmVzcy52YXVsdC52MS5HZXRDcmVkZW50aWFsUmVxdWVzdBooLmZvcnRyZXNzLnZhdWx0LnYxLkdldENyZWRlbnRpYWxSZXNwb25zZRJoCg9MaXN0Q3JlZGVudGlhbHMSKS5mb3J0cmVzcy52YXVsdC52MS5MaXN0Q3JlZGVudGlhbHNSZXF1ZXN0GiouZm9ydHJlc3MudmF1bHQudjEuTGlzdENyZWRlbnRpYWxzUmVzcG9uc2USawoQRGVsZXRlQ3JlZGVudGlhbBIqLmZvcnRyZXNzLnZhdWx0LnYxLkRlbGV0ZUNyZWRlbnRpYWxSZXF1ZXN0GisuZm9ydHJlc3MudmF1bHQudjEuRGVsZXRlQ3JlZGVudGlhbFJlc3BvbnNlEl8KDEdldEtleUNvbmZpZxImLmZvcnRyZXNzLnZhdWx0LnYxLkdldEtleUNvbmZpZ1JlcXVlc3QaJy5mb3J0cmVzcy52YXVsdC52MS5HZXRLZXlDb25maWdSZXNwb25zZRJfCgxTZXRLZXlDb25maWcSJi5mb3J0cmVzcy52YXVsdC52MS5TZXRLZXlDb25maWdSZXF1ZXN0GicuZm9ydHJlc3MudmF1bHQudjEuU2V0S2V5Q29uZmlnUmVzcG9uc2USYgoNUm90YXRlRGF0YUtleRInLmZvcnRyZXNzLnZhdWx0LnYxLlJvdGF0ZURhdGFLZXlSZXF1ZXN0GiguZm9ydHJlc3MudmF1bHQudjEuUm90YXRlRGF0YUtleVJlc3BvbnNlYgZwcm90bzM", [file_fortress_common_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1mb3J0cmVzcy92YXVsdC92MS92YXVsdC5wcm90bxIRZm9ydHJlc3MudmF1bHQudjEiigEKDFNlY3JldEZpZWxkcxIOCgZzZWNyZXQYASABKAwSOwoGZmllbGRzGAIgAygLMisuZm9ydHJlc3MudmF1bHQudjEuU2VjcmV0RmllbGRzLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoDDoCOAEi2QIKEkNyZWRlbnRpYWxNZXRhZGF0YRIKCgJpZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSDQoFbGFiZWwYAyABKAkSLwoEa2luZBgEIAEoDjIhLmZvcnRyZXNzLnZhdWx0LnYxLkNyZWRlbnRpYWxLaW5kEhEKCWxhc3RfZm91chgFIAEoCRIPCgd2ZXJzaW9uGAYgASgNEjMKBnN0YXR1cxgHIAEoDjIjLmZvcnRyZXNzLnZhdWx0LnYxLkNyZWRlbnRpYWxTdGF0dXMSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcm90YXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikwEKGFJlc29sdmVDcmVkZW50aWFsUmVxdWVzdBIWCg5kZWNpc2lvbl90b2tlbhgBIAEoCRIOCgZvcmdfaWQYAiABKAkSFgoOY3JlZGVudGlhbF9yZWYYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCRISCgpzZXNzaW9uX2lkGAUgASgJEg8KB3ZlcnNpb24YBiABKA0ikAEKGVJlc29sdmVDcmVkZW50aWFsUmVzcG9uc2USLwoEa2luZBgBIAEoDjIhLmZvcnRyZXNzLnZhdWx0LnYxLkNyZWRlbnRpYWxLaW5kEg8KB3ZlcnNpb24YAiABKA0SMQoIbWF0ZXJpYWwYAyABKAsyHy5mb3J0cmVzcy52YXVsdC52MS5TZWNyZXRGaWVsZHMicgoST3BlblNlc3Npb25SZXF1ZXN0EjAKCXByaW5jaXBhbBgBIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwSFgoOZGVjaXNpb25fdG9rZW4YAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCSJZChNPcGVuU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOQoTQ2xvc2VTZXNzaW9uUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCSIWChRDbG9zZVNlc3Npb25SZXNwb25zZSLnAQoUUHV0Q3JlZGVudGlhbFJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEgoKAmlkGAIgASgJEg0KBWxhYmVsGAMgASgJEi8KBGtpbmQYBCABKA4yIS5mb3J0cmVzcy52YXVsdC52MS5DcmVkZW50aWFsS2luZBIxCghtYXRlcmlhbBgFIAEoCzIfLmZvcnRyZXNzLnZhdWx0LnYxLlNlY3JldEZpZWxkcxIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghhY3Rvcl9pZBgHIAEoCSJSChVQdXRDcmVkZW50aWFsUmVzcG9uc2USOQoKY3JlZGVudGlhbBgBIAEoCzIlLmZvcnRyZXNzLnZhdWx0LnYxLkNyZWRlbnRpYWxNZXRhZGF0YSLDAQoXUm90YXRlQ3JlZGVudGlhbFJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEgoKAmlkGAIgASgJEjEKCG1hdGVyaWFsGAMgASgLMh8uZm9ydHJlc3MudmF1bHQudjEuU2VjcmV0RmllbGRzEhcKD292ZXJsYXBfc2Vjb25kcxgEIAEoDRIQCghhY3Rvcl9pZBgFIAEoCRIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVChhSb3RhdGVDcmVkZW50aWFsUmVzcG9uc2USOQoKY3JlZGVudGlhbBgBIAEoCzIlLmZvcnRyZXNzLnZhdWx0LnYxLkNyZWRlbnRpYWxNZXRhZGF0YSIyChRHZXRDcmVkZW50aWFsUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSCgoCaWQYAiABKAkiUgoVR2V0Q3JlZGVudGlhbFJlc3BvbnNlEjkKCmNyZWRlbnRpYWwYASABKAsyJS5mb3J0cmVzcy52YXVsdC52MS5DcmVkZW50aWFsTWV0YWRhdGEiVwoWTGlzdENyZWRlbnRpYWxzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLQoEcGFnZRgCIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCKBAQoXTGlzdENyZWRlbnRpYWxzUmVzcG9uc2USOgoLY3JlZGVudGlhbHMYASADKAsyJS5mb3J0cmVzcy52YXVsdC52MS5DcmVkZW50aWFsTWV0YWRhdGESKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyJHChdEZWxldGVDcmVkZW50aWFsUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSCgoCaWQYAiABKAkSEAoIYWN0b3JfaWQYAyABKAkiGgoYRGVsZXRlQ3JlZGVudGlhbFJlc3BvbnNlIoICCglLZXlDb25maWcSDgoGb3JnX2lkGAEgASgJEiYKBHRpZXIYAiABKA4yGC5mb3J0cmVzcy5jb21tb24udjEuVGllchISCgprbXNfa2V5X2lkGAMgASgJEhAKCGdyYW50X2lkGAQgASgJEhQKDGttc19lbmRwb2ludBgFIAEoCRIVCg1yb3RhdGlvbl9kYXlzGAYgASgNEjcKE2RhdGFfa2V5X2NyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEWdyYW50ZWVfcHJpbmNpcGFsGAggASgJEhYKDmRhdGFfa2V5X2Vwb2NoGAkgASgNIiUKE0dldEtleUNvbmZpZ1JlcXVlc3QSDgoGb3JnX2lkGAEgASgJIkQKFEdldEtleUNvbmZpZ1Jlc3BvbnNlEiwKBmNvbmZpZxgBIAEoCzIcLmZvcnRyZXNzLnZhdWx0LnYxLktleUNvbmZpZyJVChNTZXRLZXlDb25maWdSZXF1ZXN0EiwKBmNvbmZpZxgBIAEoCzIcLmZvcnRyZXNzLnZhdWx0LnYxLktleUNvbmZpZxIQCghhY3Rvcl9pZBgCIAEoCSJEChRTZXRLZXlDb25maWdSZXNwb25zZRIsCgZjb25maWcYASABKAsyHC5mb3J0cmVzcy52YXVsdC52MS5LZXlDb25maWciOAoUUm90YXRlRGF0YUtleVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEhAKCGFjdG9yX2lkGAIgASgJIicKFVJvdGF0ZURhdGFLZXlSZXNwb25zZRIOCgZqb2JfaWQYASABKAkiNQoTR2V0UmV3cmFwSm9iUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDgoGam9iX2lkGAIgASgJIvIBCglSZXdyYXBKb2ISCgoCaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEhAKCHRvX2Vwb2NoGAMgASgNEjAKBXN0YXRlGAQgASgOMiEuZm9ydHJlc3MudmF1bHQudjEuUmV3cmFwSm9iU3RhdGUSEQoJcmV3cmFwcGVkGAUgASgNEhEKCXJlbWFpbmluZxgGIAEoDRIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQQoUR2V0UmV3cmFwSm9iUmVzcG9uc2USKQoDam9iGAEgASgLMhwuZm9ydHJlc3MudmF1bHQudjEuUmV3cmFwSm9iIjMKD1NocmVkT3JnUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSEAoIYWN0b3JfaWQYAiABKAkiTAoQU2hyZWRPcmdSZXNwb25zZRIcChRjcmVkZW50aWFsc19zaHJlZGRlZBgBIAEoDRIaChJkYXRhX2tleXNfc2hyZWRkZWQYAiABKA0qzQEKDkNyZWRlbnRpYWxLaW5kEh8KG0NSRURFTlRJQUxfS0lORF9VTlNQRUNJRklFRBAAEhsKF0NSRURFTlRJQUxfS0lORF9BUElfS0VZEAESJQohQ1JFREVOVElBTF9LSU5EX1VTRVJOQU1FX1BBU1NXT1JEEAISGgoWQ1JFREVOVElBTF9LSU5EX09BVVRIMhADEhcKE0NSRURFTlRJQUxfS0lORF9BUFAQBBIhCh1DUkVERU5USUFMX0tJTkRfQU5USFJPUElDX0tFWRAFKrABChBDcmVkZW50aWFsU3RhdHVzEiEKHUNSRURFTlRJQUxfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYQ1JFREVOVElBTF9TVEFUVVNfQUNUSVZFEAESHQoZQ1JFREVOVElBTF9TVEFUVVNfUk9UQVRFRBACEh0KGUNSRURFTlRJQUxfU1RBVFVTX1JFVk9LRUQQAxIdChlDUkVERU5USUFMX1NUQVRVU19FWFBJUkVEEAQqswEKDlJld3JhcEpvYlN0YXRlEiAKHFJFV1JBUF9KT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIcChhSRVdSQVBfSk9CX1NUQVRFX1JVTk5JTkcQARIlCiFSRVdSQVBfSk9CX1NUQVRFX0FXQUlUSU5HX1NFU1NJT04QAhIZChVSRVdSQVBfSk9CX1NUQVRFX0RPTkUQAxIfChtSRVdSQVBfSk9CX1NUQVRFX1NVUEVSU0VERUQQBDK9AgoMVmF1bHRTZXJ2aWNlEm4KEVJlc29sdmVDcmVkZW50aWFsEisuZm9ydHJlc3MudmF1bHQudjEuUmVzb2x2ZUNyZWRlbnRpYWxSZXF1ZXN0GiwuZm9ydHJlc3MudmF1bHQudjEuUmVzb2x2ZUNyZWRlbnRpYWxSZXNwb25zZRJcCgtPcGVuU2Vzc2lvbhIlLmZvcnRyZXNzLnZhdWx0LnYxLk9wZW5TZXNzaW9uUmVxdWVzdBomLmZvcnRyZXNzLnZhdWx0LnYxLk9wZW5TZXNzaW9uUmVzcG9uc2USXwoMQ2xvc2VTZXNzaW9uEiYuZm9ydHJlc3MudmF1bHQudjEuQ2xvc2VTZXNzaW9uUmVxdWVzdBonLmZvcnRyZXNzLnZhdWx0LnYxLkNsb3NlU2Vzc2lvblJlc3BvbnNlMvsHChFWYXVsdEFkbWluU2VydmljZRJiCg1QdXRDcmVkZW50aWFsEicuZm9ydHJlc3MudmF1bHQudjEuUHV0Q3JlZGVudGlhbFJlcXVlc3QaKC5mb3J0cmVzcy52YXVsdC52MS5QdXRDcmVkZW50aWFsUmVzcG9uc2USawoQUm90YXRlQ3JlZGVudGlhbBIqLmZvcnRyZXNzLnZhdWx0LnYxLlJvdGF0ZUNyZWRlbnRpYWxSZXF1ZXN0GisuZm9ydHJlc3MudmF1bHQudjEuUm90YXRlQ3JlZGVudGlhbFJlc3BvbnNlEmIKDUdldENyZWRlbnRpYWwSJy5mb3J0cmVzcy52YXVsdC52MS5HZXRDcmVkZW50aWFsUmVxdWVzdBooLmZvcnRyZXNzLnZhdWx0LnYxLkdldENyZWRlbnRpYWxSZXNwb25zZRJoCg9MaXN0Q3JlZGVudGlhbHMSKS5mb3J0cmVzcy52YXVsdC52MS5MaXN0Q3JlZGVudGlhbHNSZXF1ZXN0GiouZm9ydHJlc3MudmF1bHQudjEuTGlzdENyZWRlbnRpYWxzUmVzcG9uc2USawoQRGVsZXRlQ3JlZGVudGlhbBIqLmZvcnRyZXNzLnZhdWx0LnYxLkRlbGV0ZUNyZWRlbnRpYWxSZXF1ZXN0GisuZm9ydHJlc3MudmF1bHQudjEuRGVsZXRlQ3JlZGVudGlhbFJlc3BvbnNlEl8KDEdldEtleUNvbmZpZxImLmZvcnRyZXNzLnZhdWx0LnYxLkdldEtleUNvbmZpZ1JlcXVlc3QaJy5mb3J0cmVzcy52YXVsdC52MS5HZXRLZXlDb25maWdSZXNwb25zZRJfCgxTZXRLZXlDb25maWcSJi5mb3J0cmVzcy52YXVsdC52MS5TZXRLZXlDb25maWdSZXF1ZXN0GicuZm9ydHJlc3MudmF1bHQudjEuU2V0S2V5Q29uZmlnUmVzcG9uc2USYgoNUm90YXRlRGF0YUtleRInLmZvcnRyZXNzLnZhdWx0LnYxLlJvdGF0ZURhdGFLZXlSZXF1ZXN0GiguZm9ydHJlc3MudmF1bHQudjEuUm90YXRlRGF0YUtleVJlc3BvbnNlEl8KDEdldFJld3JhcEpvYhImLmZvcnRyZXNzLnZhdWx0LnYxLkdldFJld3JhcEpvYlJlcXVlc3QaJy5mb3J0cmVzcy52YXVsdC52MS5HZXRSZXdyYXBKb2JSZXNwb25zZRJTCghTaHJlZE9yZxIiLmZvcnRyZXNzLnZhdWx0LnYxLlNocmVkT3JnUmVxdWVzdBojLmZvcnRyZXNzLnZhdWx0LnYxLlNocmVkT3JnUmVzcG9uc2ViBnByb3RvMw", [file_fortress_common_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * SecretFields carries secret material. It is only ever an input to the admin service, or an
@@ -143,6 +143,14 @@ export type ResolveCredentialRequest = Message<"fortress.vault.v1.ResolveCredent
    * @generated from field: string session_id = 5;
    */
   sessionId: string;
+
+  /**
+   * A specific version (e.g. the previous one during a rotation's overlap window); 0 for the
+   * active version.
+   *
+   * @generated from field: uint32 version = 6;
+   */
+  version: number;
 };
 
 /**
@@ -189,9 +197,17 @@ export type OpenSessionRequest = Message<"fortress.vault.v1.OpenSessionRequest">
   principal?: Principal | undefined;
 
   /**
+   * From policy's Decide for action "vault:session.open"; bound to org, subject, device and
+   * request id.
+   *
    * @generated from field: string decision_token = 2;
    */
   decisionToken: string;
+
+  /**
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
 };
 
 /**
@@ -354,6 +370,13 @@ export type RotateCredentialRequest = Message<"fortress.vault.v1.RotateCredentia
    * @generated from field: string actor_id = 5;
    */
   actorId: string;
+
+  /**
+   * When the new version expires, if it does.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 6;
+   */
+  expiresAt?: Timestamp | undefined;
 };
 
 /**
@@ -549,6 +572,20 @@ export type KeyConfig = Message<"fortress.vault.v1.KeyConfig"> & {
    * @generated from field: google.protobuf.Timestamp data_key_created_at = 7;
    */
   dataKeyCreatedAt?: Timestamp | undefined;
+
+  /**
+   * Output only: the principal the customer's grant must name (Bank, Zero Trust).
+   *
+   * @generated from field: string grantee_principal = 8;
+   */
+  granteePrincipal: string;
+
+  /**
+   * Output only: the epoch of the org's current data key (0 before the first credential).
+   *
+   * @generated from field: uint32 data_key_epoch = 9;
+   */
+  dataKeyEpoch: number;
 };
 
 /**
@@ -673,6 +710,145 @@ export const RotateDataKeyResponseSchema: GenMessage<RotateDataKeyResponse> = /*
   messageDesc(file_fortress_vault_v1_vault, 24);
 
 /**
+ * @generated from message fortress.vault.v1.GetRewrapJobRequest
+ */
+export type GetRewrapJobRequest = Message<"fortress.vault.v1.GetRewrapJobRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string job_id = 2;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message fortress.vault.v1.GetRewrapJobRequest.
+ * Use `create(GetRewrapJobRequestSchema)` to create a new message.
+ */
+export const GetRewrapJobRequestSchema: GenMessage<GetRewrapJobRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_vault_v1_vault, 25);
+
+/**
+ * RewrapJob moves an org's credentials onto its newest data key.
+ *
+ * @generated from message fortress.vault.v1.RewrapJob
+ */
+export type RewrapJob = Message<"fortress.vault.v1.RewrapJob"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string org_id = 2;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: uint32 to_epoch = 3;
+   */
+  toEpoch: number;
+
+  /**
+   * @generated from field: fortress.vault.v1.RewrapJobState state = 4;
+   */
+  state: RewrapJobState;
+
+  /**
+   * @generated from field: uint32 rewrapped = 5;
+   */
+  rewrapped: number;
+
+  /**
+   * Credential versions still on an older data key.
+   *
+   * @generated from field: uint32 remaining = 6;
+   */
+  remaining: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp started_at = 7;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp finished_at = 8;
+   */
+  finishedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fortress.vault.v1.RewrapJob.
+ * Use `create(RewrapJobSchema)` to create a new message.
+ */
+export const RewrapJobSchema: GenMessage<RewrapJob> = /*@__PURE__*/
+  messageDesc(file_fortress_vault_v1_vault, 26);
+
+/**
+ * @generated from message fortress.vault.v1.GetRewrapJobResponse
+ */
+export type GetRewrapJobResponse = Message<"fortress.vault.v1.GetRewrapJobResponse"> & {
+  /**
+   * @generated from field: fortress.vault.v1.RewrapJob job = 1;
+   */
+  job?: RewrapJob | undefined;
+};
+
+/**
+ * Describes the message fortress.vault.v1.GetRewrapJobResponse.
+ * Use `create(GetRewrapJobResponseSchema)` to create a new message.
+ */
+export const GetRewrapJobResponseSchema: GenMessage<GetRewrapJobResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_vault_v1_vault, 27);
+
+/**
+ * @generated from message fortress.vault.v1.ShredOrgRequest
+ */
+export type ShredOrgRequest = Message<"fortress.vault.v1.ShredOrgRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string actor_id = 2;
+   */
+  actorId: string;
+};
+
+/**
+ * Describes the message fortress.vault.v1.ShredOrgRequest.
+ * Use `create(ShredOrgRequestSchema)` to create a new message.
+ */
+export const ShredOrgRequestSchema: GenMessage<ShredOrgRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_vault_v1_vault, 28);
+
+/**
+ * @generated from message fortress.vault.v1.ShredOrgResponse
+ */
+export type ShredOrgResponse = Message<"fortress.vault.v1.ShredOrgResponse"> & {
+  /**
+   * @generated from field: uint32 credentials_shredded = 1;
+   */
+  credentialsShredded: number;
+
+  /**
+   * @generated from field: uint32 data_keys_shredded = 2;
+   */
+  dataKeysShredded: number;
+};
+
+/**
+ * Describes the message fortress.vault.v1.ShredOrgResponse.
+ * Use `create(ShredOrgResponseSchema)` to create a new message.
+ */
+export const ShredOrgResponseSchema: GenMessage<ShredOrgResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_vault_v1_vault, 29);
+
+/**
  * CredentialKind is the shape of a secret.
  *
  * @generated from enum fortress.vault.v1.CredentialKind
@@ -758,6 +934,48 @@ export enum CredentialStatus {
  */
 export const CredentialStatusSchema: GenEnum<CredentialStatus> = /*@__PURE__*/
   enumDesc(file_fortress_vault_v1_vault, 1);
+
+/**
+ * RewrapJobState is where a background re-wrap job is.
+ *
+ * @generated from enum fortress.vault.v1.RewrapJobState
+ */
+export enum RewrapJobState {
+  /**
+   * @generated from enum value: REWRAP_JOB_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: REWRAP_JOB_STATE_RUNNING = 1;
+   */
+  RUNNING = 1,
+
+  /**
+   * Zero Trust: the old keys can only be opened inside a live session; waiting for one.
+   *
+   * @generated from enum value: REWRAP_JOB_STATE_AWAITING_SESSION = 2;
+   */
+  AWAITING_SESSION = 2,
+
+  /**
+   * @generated from enum value: REWRAP_JOB_STATE_DONE = 3;
+   */
+  DONE = 3,
+
+  /**
+   * A newer rotation took over before this one finished.
+   *
+   * @generated from enum value: REWRAP_JOB_STATE_SUPERSEDED = 4;
+   */
+  SUPERSEDED = 4,
+}
+
+/**
+ * Describes the enum fortress.vault.v1.RewrapJobState.
+ */
+export const RewrapJobStateSchema: GenEnum<RewrapJobState> = /*@__PURE__*/
+  enumDesc(file_fortress_vault_v1_vault, 2);
 
 /**
  * VaultService releases decrypted credentials, only to the edge (mTLS identity) and only
@@ -875,6 +1093,27 @@ export const VaultAdminService: GenService<{
     methodKind: "unary";
     input: typeof RotateDataKeyRequestSchema;
     output: typeof RotateDataKeyResponseSchema;
+  },
+  /**
+   * Progress of a background re-wrap job.
+   *
+   * @generated from rpc fortress.vault.v1.VaultAdminService.GetRewrapJob
+   */
+  getRewrapJob: {
+    methodKind: "unary";
+    input: typeof GetRewrapJobRequestSchema;
+    output: typeof GetRewrapJobResponseSchema;
+  },
+  /**
+   * Crypto-shred everything the vault holds for an org (org termination): wrapped data keys,
+   * wrapped credential keys, ciphertexts and key configuration go at once.
+   *
+   * @generated from rpc fortress.vault.v1.VaultAdminService.ShredOrg
+   */
+  shredOrg: {
+    methodKind: "unary";
+    input: typeof ShredOrgRequestSchema;
+    output: typeof ShredOrgResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fortress_vault_v1_vault, 1);
