@@ -1,58 +1,159 @@
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
 import { AUDIT_STREAM, connectEventBus } from '@fortress/kit/event-bus';
+import { startBatchConsumer } from '@fortress/kit/event-batches';
 import { createPool, pgReady } from '@fortress/kit/pg';
 import { serveBackend } from '@fortress/kit/backend-server';
 import { runService } from '@fortress/kit/lifecycle';
 import { bootService } from '@fortress/kit/service';
+import { loadSigningKey, loadVerifyKeys } from './adapters/keys/signing-key.js';
 import { createAuditStore } from './adapters/pg/audit-store.js';
+import { createChainWriter } from './adapters/pg/chain-writer.js';
+import { createCheckpointRepo } from './adapters/pg/checkpoint-repo.js';
+import { createRetentionRepo } from './adapters/pg/retention-repo.js';
+import { createCheckpointStore } from './adapters/s3/checkpoint-store.js';
 import { auditConfig } from './config.js';
-import { toAuditRow } from './domain/audit-row.js';
-import { envelopeProblem } from './domain/validate-envelope.js';
+import { createBatchIngest } from './ingest/batch-ingest.js';
+import { createCheckpointer } from './jobs/checkpointer.js';
+import { createRetentionJob } from './jobs/retention-job.js';
 import { createAuditRpc } from './rpc/audit-service.js';
+import { verifyOrg } from './verify/verify-org.js';
+import { createVerifySlots } from './verify/verify-slots.js';
 
 const base = bootService('audit', auditConfig);
 const { config, logger, telemetry } = base;
 
 await runService(logger, async () => {
-  const pool = createPool({ url: config.FORTRESS_DATABASE_URL, service: base.name });
+  const pool = createPool({
+    url: config.FORTRESS_DATABASE_URL,
+    service: base.name,
+    max: config.FORTRESS_AUDIT_DB_POOL,
+    // Verification and exports of large orgs read for longer than a request does.
+    statementTimeoutMs: 60_000,
+  });
+  const key = await loadSigningKey(config.FORTRESS_AUDIT_SIGNING_KEY_FILE);
+  const extraKeys = config.FORTRESS_AUDIT_VERIFY_KEY_FILES.split(',').filter(Boolean);
+  const keys = new Map([...(await loadVerifyKeys(extraKeys)), [key.keyId, key.publicKey]]);
+  const copies = createCheckpointStore({
+    ...(config.FORTRESS_AUDIT_S3_ENDPOINT ? { endpoint: config.FORTRESS_AUDIT_S3_ENDPOINT } : {}),
+    region: config.FORTRESS_AUDIT_S3_REGION,
+    bucket: config.FORTRESS_AUDIT_S3_BUCKET,
+  });
   const store = createAuditStore(pool);
+  const writer = createChainWriter(pool);
+  const retention = createRetentionRepo(pool);
+  const meter = telemetry.meter;
+  const appended = meter.createCounter('fortress.audit.appended', {
+    description: 'Audit rows written',
+  });
+  const duplicates = meter.createCounter('fortress.audit.duplicates', {
+    description: 'Redelivered or republished events already in the log',
+  });
+  const rejected = meter.createCounter('fortress.audit.rejected', {
+    description: 'Events kept in rejected_events because they cannot be audit rows',
+  });
+  const signed = meter.createCounter('fortress.audit.checkpoints', {
+    description: 'Checkpoints signed',
+  });
+  const batchSize = meter.createHistogram('fortress.audit.batch_size', {
+    description: 'Events handled per consumer batch',
+  });
+
+  const checkpointer = createCheckpointer({
+    repo: createCheckpointRepo(pool),
+    key,
+    publish: (cp) => copies.put(cp),
+    every: config.FORTRESS_AUDIT_CHECKPOINT_EVERY,
+    intervalMs: config.FORTRESS_AUDIT_CHECKPOINT_INTERVAL_MS,
+    logger,
+    onCheckpoint: (cp) => signed.add(1, { kind: cp.kind }),
+  });
+  const ingest = createBatchIngest({
+    append: (orgId, rows) => writer.append(orgId, rows),
+    appendMany: (batches) => writer.appendMany(batches),
+    reject: (e) => store.reject(e),
+    concurrency: Math.max(1, config.FORTRESS_AUDIT_DB_POOL - 2),
+    logger,
+    onAppended: (orgId, r) => {
+      appended.add(r.appended.length);
+      if (r.duplicates.length) duplicates.add(r.duplicates.length);
+      checkpointer.nudge(orgId, r.head.seq - r.checkpointSeq);
+    },
+    onRejected: () => rejected.add(1),
+  });
+
+  // The bus makes sure the stream exists and reports NATS readiness; events are consumed in
+  // batches on a connection of their own. Ack only after commit: a crash before the ack
+  // means redelivery, and the event id makes the redelivery a no-op.
   const bus = await connectEventBus({
     url: config.FORTRESS_NATS_URL,
     service: base.name,
     logger,
     telemetry,
   });
-  const appended = telemetry.meter.createCounter('fortress.audit.appended', {
-    description: 'Audit rows written',
-  });
-  const duplicates = telemetry.meter.createCounter('fortress.audit.duplicates', {
-    description: 'Redelivered or republished events already in the log',
-  });
-  const rejected = telemetry.meter.createCounter('fortress.audit.rejected', {
-    description: 'Events kept in rejected_events because they cannot be audit rows',
-  });
-  // Ack only after the row is committed: a crash before the ack means redelivery, and the
-  // unique event id makes the redelivery a no-op. An event that can never become a row is
-  // kept with its reason rather than retried forever or dropped.
-  const reject = async (subject: string, reason: string, payload: Uint8Array) => {
-    await store.reject({ subject, reason, payload });
-    rejected.add(1);
-    logger.warn({ subject, reason }, 'kept an event that cannot be an audit row');
-  };
-  await bus.consume({
+  const consumer = await startBatchConsumer({
+    url: config.FORTRESS_NATS_URL,
+    service: base.name,
+    logger,
+    telemetry,
     stream: AUDIT_STREAM,
     durable: 'audit-writer',
-    reject: (msg, reason) => reject(msg.subject, reason, msg.data),
-    handle: async (envelope, msg) => {
-      const problem = envelopeProblem(envelope);
-      if (problem) return reject(msg.subject, problem, msg.data);
-      const isNew = await store.append(toAuditRow(envelope));
-      (isNew ? appended : duplicates).add(1);
+    maxBatch: config.FORTRESS_AUDIT_BATCH_MAX,
+    maxAckPending: config.FORTRESS_AUDIT_BATCH_MAX * 4,
+    handle: async (batch) => {
+      batchSize.record(batch.length);
+      await ingest(batch);
     },
   });
-  const served = await serveBackend(base, {
-    routes: (router) => router.service(AuditService, createAuditRpc({ store })),
-    readiness: { postgres: () => pgReady(pool), nats: () => bus.ready() },
+  checkpointer.start();
+  meter
+    .createObservableGauge('fortress.audit.consumer_lag', {
+      description: 'Events in the stream not yet written: undelivered plus unacknowledged',
+    })
+    .addCallback(async (result) => {
+      const lag = await consumer.lag().catch(() => undefined);
+      if (lag) result.observe(lag.pending + lag.ackPending);
+    });
+  const retentionJob = createRetentionJob({
+    repo: retention,
+    key,
+    publish: (cp) => copies.put(cp),
+    chunk: 10_000,
+    logger,
   });
-  return [telemetry.shutdown, () => pool.end(), bus.close, ...served];
+  const applyRetention = () =>
+    void retentionJob.run().then((report) => {
+      if (Object.keys(report).length) logger.info({ deleted: report }, 'retention applied');
+    });
+  applyRetention();
+  const retentionTimer = setInterval(applyRetention, config.FORTRESS_AUDIT_RETENTION_INTERVAL_MS);
+  retentionTimer.unref();
+
+  const verifySlot = createVerifySlots(config.FORTRESS_AUDIT_VERIFY_CONCURRENCY);
+  const served = await serveBackend(base, {
+    routes: (router) =>
+      router.service(
+        AuditService,
+        createAuditRpc({
+          store,
+          retention,
+          verify: (orgId, signal) =>
+            verifySlot(signal, () => verifyOrg({ pool, objectStore: copies, keys }, orgId, signal)),
+          logger,
+        }),
+      ),
+    readiness: {
+      postgres: () => pgReady(pool),
+      nats: async () => (await bus.ready()) && (await consumer.ready()),
+    },
+  });
+  return [
+    telemetry.shutdown,
+    () => pool.end(),
+    () => copies.close(),
+    bus.close,
+    () => clearInterval(retentionTimer),
+    () => checkpointer.stop(),
+    () => consumer.close(),
+    ...served,
+  ];
 });

@@ -33,10 +33,15 @@ const productName = (p: Product) => (p === Product.UNSPECIFIED ? null : Product[
 const decisionName = (d: Decision) =>
   d === Decision.ALLOW ? 'allow' : d === Decision.DENY ? 'deny' : null;
 
-/** Flattens an event envelope into the columns of the audit log. */
+/**
+ * Flattens an event envelope into the columns of the audit log. The event id is lowercased,
+ * as PostgreSQL's uuid type prints it, so the hashed row is the stored row. A change is
+ * recorded with action "<entity_type>.<operation>" and resource "<entity_type>:<entity_id>",
+ * which is what the change log filters on.
+ */
 export function toAuditRow(envelope: EventEnvelope): AuditRow {
   const base = {
-    eventId: envelope.eventId,
+    eventId: envelope.eventId.toLowerCase(),
     orgId: envelope.orgId,
     kind: envelope.payload.case ?? 'unknown',
     occurredAt: envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date(),
@@ -75,6 +80,19 @@ export function toAuditRow(envelope: EventEnvelope): AuditRow {
         latencyUs: p.value.latencyUs,
         statusCode: p.value.statusCode,
         requestId: p.value.requestId,
+      };
+    case 'change':
+      return {
+        ...base,
+        product: null,
+        actor: actorJson(p.value.actor),
+        action: `${p.value.entityType}.${p.value.operation}`,
+        resource: `${p.value.entityType}:${p.value.entityId}`,
+        decision: null,
+        reasons: [],
+        latencyUs: null,
+        statusCode: null,
+        requestId: '',
       };
     default:
       return {

@@ -1,80 +1,96 @@
-import { create, fromJson } from '@bufbuild/protobuf';
-import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
-  AuditRecordSchema,
+  GetRetentionResponseSchema,
+  QueryChangesResponseSchema,
   QueryResponseSchema,
+  SetRetentionResponseSchema,
+  VerifyResponseSchema,
   type AuditService,
 } from '@fortress/proto/audit/v1/audit_pb';
-import { Decision, Product } from '@fortress/proto/common/v1/common_pb';
-import { ActorSchema, EventEnvelopeSchema } from '@fortress/proto/events/v1/events_pb';
-import { InvalidArgumentError } from '@fortress/kit/errors';
-import { pageSize, requireId } from '@fortress/kit/validate';
-import type { AuditStore, StoredAuditRow } from '../adapters/pg/audit-store.js';
+import type { Logger } from '@fortress/kit/log';
+import { pageSize, requireId, requireText } from '@fortress/kit/validate';
+import type { AuditFilter, AuditStore } from '../adapters/pg/audit-store.js';
+import type { RetentionRepo } from '../adapters/pg/retention-repo.js';
+import type { ChainVerdict } from '../domain/verify-chain.js';
+import { toRecord } from './audit-record.js';
+import { createExport } from './export-rpc.js';
+import { entityFilter, filterOf, pageToken } from './request-filter.js';
+import { setRetention, retentionOf } from './retention-rpc.js';
 
-const KINDS = new Set(['decision', 'outcome', 'change', 'notification']);
-
-const toRecord = (r: StoredAuditRow) =>
-  create(AuditRecordSchema, {
-    eventId: r.event_id,
-    orgId: r.org_id,
-    sequence: BigInt(r.seq),
-    occurredAt: timestampFromDate(r.occurred_at),
-    recordedAt: timestampFromDate(r.recorded_at),
-    kind: r.kind,
-    product: r.product
-      ? (Product[r.product.toUpperCase() as keyof typeof Product] ?? Product.UNSPECIFIED)
-      : Product.UNSPECIFIED,
-    actor: fromJson(ActorSchema, r.actor as never, { ignoreUnknownFields: true }),
-    action: r.action,
-    resource: r.resource,
-    decision:
-      r.decision === 'allow'
-        ? Decision.ALLOW
-        : r.decision === 'deny'
-          ? Decision.DENY
-          : Decision.UNSPECIFIED,
-    reasons: r.reasons,
-    latencyUs: Math.min(Number(r.latency_us ?? 0), 0xffffffff),
-    statusCode: r.status_code ?? 0,
-    requestId: r.request_id,
-    traceId: r.trace_id,
-    event: fromJson(EventEnvelopeSchema, r.event as never, { ignoreUnknownFields: true }),
-  });
-
-/** The AuditService handlers (queries; Verify arrives with the hash chain). */
-export function createAuditRpc(deps: {
+/** What the AuditService handlers use. */
+export interface AuditRpcDeps {
   store: AuditStore;
-}): Partial<ServiceImpl<typeof AuditService>> {
+  retention: RetentionRepo;
+  verify: (orgId: string, signal: AbortSignal) => Promise<ChainVerdict>;
+  logger?: Logger;
+}
+
+/** Reads one page newest first: `limit` records and the token of the next page. */
+async function newestFirst(
+  store: AuditStore,
+  filter: Omit<AuditFilter, 'limit'>,
+  page?: { pageSize: number; pageToken: string },
+) {
+  const token = pageToken(page?.pageToken ?? '');
+  const limit = pageSize(page?.pageSize ?? 0, 100, 1000);
+  const rows = await store.query({
+    ...filter,
+    limit: limit + 1,
+    ...(token ? { beforeOrgSeq: token } : {}),
+  });
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  return {
+    records: shown.map(toRecord),
+    page: { nextPageToken: rows.length > limit && last ? last.org_seq : '' },
+  };
+}
+
+/**
+ * The AuditService handlers. They answer the edge and the operator only (mTLS peers); who
+ * among an org's people may read the log (auditor and admin roles) is the admin plane's
+ * decision, through policy, before it calls here.
+ */
+export function createAuditRpc(deps: AuditRpcDeps): ServiceImpl<typeof AuditService> {
   return {
     async query(req) {
+      return create(QueryResponseSchema, await newestFirst(deps.store, filterOf(req), req.page));
+    },
+
+    async queryChanges(req) {
       const orgId = requireId('org_id', req.orgId, 'org');
-      if (req.kind && !KINDS.has(req.kind))
-        throw new InvalidArgumentError(
-          'kind',
-          `kind "${req.kind}" is not one of ${[...KINDS].join(', ')}`,
-        );
-      const token = req.page?.pageToken ?? '';
-      if (token && !/^\d{1,19}$/.test(token))
-        throw new InvalidArgumentError('page.page_token', 'page.page_token is not valid');
-      const limit = pageSize(req.page?.pageSize ?? 0, 100, 1000);
-      const rows = await deps.store.query({
-        orgId,
-        limit: limit + 1,
-        ...(req.requestId ? { requestId: req.requestId } : {}),
-        ...(req.kind ? { kind: req.kind } : {}),
-        ...(req.decision === Decision.ALLOW ? { decision: 'allow' as const } : {}),
-        ...(req.decision === Decision.DENY ? { decision: 'deny' as const } : {}),
-        ...(req.since ? { since: timestampDate(req.since) } : {}),
-        ...(req.until ? { until: timestampDate(req.until) } : {}),
-        ...(token ? { beforeSeq: token } : {}),
+      const filter = { orgId, kind: 'change', ...entityFilter(req.entityType, req.entityId) };
+      return create(QueryChangesResponseSchema, await newestFirst(deps.store, filter, req.page));
+    },
+
+    async verify(req, ctx) {
+      const orgId = requireId('org_id', req.orgId, 'org');
+      const v = await deps.verify(orgId, ctx.signal);
+      return create(VerifyResponseSchema, {
+        ok: v.ok,
+        recordsChecked: BigInt(v.recordsChecked),
+        firstBadSequence: v.failure?.seq ?? 0n,
+        problem: v.failure?.problem ?? '',
+        reason: v.failure?.reason ?? '',
+        firstSequence: v.firstSequence,
+        checkpointsChecked: BigInt(v.checkpointsChecked),
       });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return create(QueryResponseSchema, {
-        records: page.map(toRecord),
-        page: { nextPageToken: rows.length > limit && last ? last.seq : '' },
-      });
+    },
+
+    export: createExport(deps.store, deps.logger),
+
+    async setRetention(req) {
+      const orgId = requireId('org_id', req.orgId, 'org');
+      const actorId = requireText('actor_id', req.actorId, 200);
+      const retention = await setRetention(deps.retention, orgId, req.tier, actorId);
+      return create(SetRetentionResponseSchema, { retention });
+    },
+
+    async getRetention(req) {
+      const orgId = requireId('org_id', req.orgId, 'org');
+      const retention = retentionOf(orgId, await deps.retention.get(orgId));
+      return create(GetRetentionResponseSchema, { retention });
     },
   };
 }

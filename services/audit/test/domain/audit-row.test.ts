@@ -193,5 +193,23 @@ describe('toAuditRow', () => {
     assert.equal(row.decision, null);
     assert.equal(row.requestId, '');
     assert.equal(row.latencyUs, null);
+    assert.equal(
+      row.action,
+      'role.update',
+      'the change log filters on "<entity_type>.<operation>"',
+    );
+    assert.equal(row.resource, 'role:developer', 'and on "<entity_type>:<entity_id>"');
+    assert.deepEqual(row.actor, {
+      kind: 'PRINCIPAL_KIND_ORG_KEY',
+      subjectId: 'key_1',
+      apiKeyId: 'key_1',
+      roles: ['developer'],
+    });
+  });
+
+  it('lowercases the event id, as the uuid column prints it (the hashed row is the stored row)', () => {
+    const env = decisionEnvelope(Decision.ALLOW);
+    env.eventId = env.eventId.toUpperCase();
+    assert.equal(toAuditRow(env).eventId, '7b0c2f0e-8f6a-4c36-9d3e-2b7f1c4e5a01');
   });
 });

@@ -23,6 +23,16 @@ describe('envelopeProblem', () => {
       problem: 'org_id is missing or malformed',
     },
     {
+      name: 'an occurrence before 1970',
+      init: { ...good, occurredAt: { seconds: -1n, nanos: 0 } },
+      problem: 'occurred_at is out of range',
+    },
+    {
+      name: 'an occurrence after the year 9999',
+      init: { ...good, occurredAt: { seconds: 253_402_300_800n, nanos: 0 } },
+      problem: 'occurred_at is out of range',
+    },
+    {
       name: 'no payload',
       init: { eventId: good.eventId, orgId: good.orgId },
       problem: 'no payload',

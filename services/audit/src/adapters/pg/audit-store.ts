@@ -1,10 +1,13 @@
 import type pg from 'pg';
 import { inTenant } from '@fortress/kit/pg';
 import type { AuditRow } from '../../domain/audit-row.js';
+import { createChainWriter } from './chain-writer.js';
 
 /** A stored audit row as read back. */
 export interface StoredAuditRow {
   seq: string;
+  /** Position in the org's hash chain (bigint, so a string). */
+  org_seq: string;
   event_id: string;
   org_id: string;
   kind: string;
@@ -32,43 +35,51 @@ export interface AuditFilter {
   decision?: 'allow' | 'deny';
   since?: Date;
   until?: Date;
-  /** Only rows older than this sequence (keyset pagination, newest first). */
-  beforeSeq?: string;
+  /** Changes to entities of this type (change rows only). */
+  entityType?: string;
+  /** …and this id (needs entityType). */
+  entityId?: string;
+  /** Only rows before this chain position (keyset pagination, newest first). */
+  beforeOrgSeq?: string;
+  /** Only rows after this chain position (keyset pagination, oldest first: exports). */
+  afterOrgSeq?: string;
   limit: number;
 }
 
-/** The audit log's PostgreSQL store. */
-export function createAuditStore(pool: pg.Pool) {
+// org_seq is read as text (a bigint); ORDER BY must therefore name events.org_seq, or it
+// would sort by the text. `seq` (global insertion order) is kept for compatibility only.
+const COLUMNS = `seq, org_seq::text AS org_seq, event_id, org_id, kind, occurred_at, recorded_at,
+  product, actor, action, resource, decision, reasons, latency_us, status_code, request_id,
+  trace_id, event`;
+
+/** The WHERE clause and arguments of a filter. */
+function where(f: AuditFilter): { sql: string; args: unknown[] } {
+  const parts = ['org_id = $1'];
+  const args: unknown[] = [f.orgId];
+  const add = (sql: string, value: unknown) => {
+    args.push(value);
+    parts.push(sql.replace('?', `$${args.length}`));
+  };
+  if (f.requestId) add('request_id = ?', f.requestId);
+  if (f.kind) add('kind = ?', f.kind);
+  if (f.decision) add('decision = ?', f.decision);
+  if (f.since) add('occurred_at >= ?', f.since);
+  if (f.until) add('occurred_at < ?', f.until);
+  if (f.entityType && f.entityId) add('resource = ?', `${f.entityType}:${f.entityId}`);
+  else if (f.entityType) add("starts_with(resource, ? || ':')", f.entityType);
+  if (f.beforeOrgSeq) add('org_seq < ?', f.beforeOrgSeq);
+  if (f.afterOrgSeq) add('org_seq > ?', f.afterOrgSeq);
+  return { sql: parts.join(' AND '), args };
+}
+
+/** The audit log's PostgreSQL store: appends through the hash chain, queries under RLS. */
+export function createAuditStore(pool: pg.Pool, now?: () => Date) {
+  const chain = createChainWriter(pool, now);
   return {
     /** Appends a row unless one with the same event id exists; true when it was new. */
     async append(row: AuditRow): Promise<boolean> {
-      return inTenant(pool, row.orgId, async (db) => {
-        const { rowCount } = await db.query(
-          `INSERT INTO events (event_id, org_id, kind, occurred_at, source, product, actor, action, resource,
-             decision, reasons, latency_us, status_code, request_id, trace_id, event)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-           ON CONFLICT (event_id) DO NOTHING`,
-          [
-            row.eventId,
-            row.orgId,
-            row.kind,
-            row.occurredAt,
-            row.source,
-            row.product,
-            JSON.stringify(row.actor),
-            row.action,
-            row.resource,
-            row.decision,
-            JSON.stringify(row.reasons),
-            row.latencyUs,
-            row.statusCode,
-            row.requestId,
-            row.traceId,
-            JSON.stringify(row.event),
-          ],
-        );
-        return rowCount === 1;
-      });
+      const result = await chain.append(row.orgId, [row]);
+      return result.appended.length === 1;
     },
 
     /** Keeps an event that cannot be stored as an audit row, with why, instead of losing it. */
@@ -82,22 +93,22 @@ export function createAuditStore(pool: pg.Pool) {
     /** Rows of one org matching the filter, newest first. */
     async query(f: AuditFilter): Promise<StoredAuditRow[]> {
       return inTenant(pool, f.orgId, async (db) => {
-        const where = ['org_id = $1'];
-        const args: unknown[] = [f.orgId];
-        const add = (sql: string, value: unknown) => {
-          args.push(value);
-          where.push(sql.replace('?', `$${args.length}`));
-        };
-        if (f.requestId) add('request_id = ?', f.requestId);
-        if (f.kind) add('kind = ?', f.kind);
-        if (f.decision) add('decision = ?', f.decision);
-        if (f.since) add('occurred_at >= ?', f.since);
-        if (f.until) add('occurred_at < ?', f.until);
-        if (f.beforeSeq) add('seq < ?', f.beforeSeq);
-        args.push(f.limit);
+        const w = where(f);
         const { rows } = await db.query<StoredAuditRow>(
-          `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${args.length}`,
-          args,
+          `SELECT ${COLUMNS} FROM events WHERE ${w.sql} ORDER BY events.org_seq DESC LIMIT $${w.args.length + 1}`,
+          [...w.args, f.limit],
+        );
+        return rows;
+      });
+    },
+
+    /** Rows of one org matching the filter, oldest first in chain order (for exports). */
+    async chronological(f: AuditFilter): Promise<StoredAuditRow[]> {
+      return inTenant(pool, f.orgId, async (db) => {
+        const w = where(f);
+        const { rows } = await db.query<StoredAuditRow>(
+          `SELECT ${COLUMNS} FROM events WHERE ${w.sql} ORDER BY events.org_seq LIMIT $${w.args.length + 1}`,
+          [...w.args, f.limit],
         );
         return rows;
       });

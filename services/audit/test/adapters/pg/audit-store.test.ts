@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { inTenant } from '@fortress/kit/pg';
 import {
@@ -8,7 +8,10 @@ import {
 } from '../../../../../packages/kit/test/support/pg-fixture.js';
 import { itHardensTheSchema } from '../../../../../packages/kit/test/support/schema-hardening.js';
 import { createAuditStore, type AuditStore } from '../../../src/adapters/pg/audit-store.js';
+import { createCheckpointRepo } from '../../../src/adapters/pg/checkpoint-repo.js';
+import { createRetentionRepo } from '../../../src/adapters/pg/retention-repo.js';
 import type { AuditRow } from '../../../src/domain/audit-row.js';
+import { signCheckpoint } from '../../../src/domain/checkpoint.js';
 
 const ORG_A = 'org_aaa111';
 const ORG_B = 'org_bbb222';
@@ -48,11 +51,27 @@ describe('audit store on PostgreSQL', function () {
     await store.append(row(ORG_A));
     await store.append(row(ORG_A, { decision: 'deny', requestId: 'req_denied' }));
     await store.append(row(ORG_B));
+    // Every tenant table needs rows of ORG_A for the hardening checks.
+    const key = { keyId: 'k1', privateKey: generateKeyPairSync('ed25519').privateKey };
+    await createCheckpointRepo(pool).checkpoint(
+      ORG_A,
+      (org, point, at) => signCheckpoint(key, 'periodic', org, point, at),
+      () => Promise.resolve(),
+    );
+    await createRetentionRepo(pool).set(ORG_A, 'bank', () =>
+      row(ORG_A, { kind: 'change', requestId: '' }),
+    );
   });
   after(() => fx?.stop());
 
   describe('schema', () =>
-    itHardensTheSchema('audit', ['events'], () => fx, ORG_A, ['rejected_events']));
+    itHardensTheSchema(
+      'audit',
+      ['chain_heads', 'checkpoints', 'events', 'retention_policies'],
+      () => fx,
+      ORG_A,
+      ['rejected_events'],
+    ));
 
   describe('append', () => {
     it('is idempotent on event_id: the second append returns false and adds no row', async () => {
@@ -124,10 +143,15 @@ describe('audit store on PostgreSQL', function () {
       );
       const [newest, ...rest] = await store.query({ orgId: ORG_A, limit: 100 });
       assert.ok(newest);
-      const older = await store.query({ orgId: ORG_A, beforeSeq: newest.seq, limit: 100 });
+      const older = await store.query({ orgId: ORG_A, beforeOrgSeq: newest.org_seq, limit: 100 });
       assert.deepEqual(
-        older.map((r) => r.seq),
-        rest.map((r) => r.seq),
+        older.map((r) => r.org_seq),
+        rest.map((r) => r.org_seq),
+      );
+      assert.deepEqual(
+        [newest, ...rest].map((r) => Number(r.org_seq)),
+        [newest, ...rest].map((_, i) => rest.length + 1 - i),
+        'newest first, by chain position',
       );
     });
 

@@ -2,9 +2,9 @@
 // @generated from file fortress/audit/v1/audit.proto (package fortress.audit.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Decision, PageInfo, PageRequest, Product, Reason } from "../../common/v1/common_pb.js";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Decision, PageInfo, PageRequest, Product, Reason, Tier } from "../../common/v1/common_pb.js";
 import { file_fortress_common_v1_common } from "../../common/v1/common_pb.js";
 import type { Actor, EventEnvelope } from "../../events/v1/events_pb.js";
 import { file_fortress_events_v1_events } from "../../events/v1/events_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fortress/audit/v1/audit.proto.
  */
 export const file_fortress_audit_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mb3J0cmVzcy9hdWRpdC92MS9hdWRpdC5wcm90bxIRZm9ydHJlc3MuYXVkaXQudjEiiQQKC0F1ZGl0UmVjb3JkEhAKCGV2ZW50X2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYBiABKAkSLAoHcHJvZHVjdBgHIAEoDjIbLmZvcnRyZXNzLmNvbW1vbi52MS5Qcm9kdWN0EigKBWFjdG9yGAggASgLMhkuZm9ydHJlc3MuZXZlbnRzLnYxLkFjdG9yEg4KBmFjdGlvbhgJIAEoCRIQCghyZXNvdXJjZRgKIAEoCRIuCghkZWNpc2lvbhgLIAEoDjIcLmZvcnRyZXNzLmNvbW1vbi52MS5EZWNpc2lvbhIrCgdyZWFzb25zGAwgAygLMhouZm9ydHJlc3MuY29tbW9uLnYxLlJlYXNvbhISCgpsYXRlbmN5X3VzGA0gASgNEhIKCnJlcXVlc3RfaWQYDiABKAkSEAoIdHJhY2VfaWQYDyABKAkSEwoLc3RhdHVzX2NvZGUYECABKA0SMAoFZXZlbnQYESABKAsyIS5mb3J0cmVzcy5ldmVudHMudjEuRXZlbnRFbnZlbG9wZSL1AQoMUXVlcnlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgRwYWdlGAcgASgLMh8uZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0ImwKDVF1ZXJ5UmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLmZvcnRyZXNzLmF1ZGl0LnYxLkF1ZGl0UmVjb3JkEioKBHBhZ2UYAiABKAsyHC5mb3J0cmVzcy5jb21tb24udjEuUGFnZUluZm8iHwoNVmVyaWZ5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkiYgoOVmVyaWZ5UmVzcG9uc2USCgoCb2sYASABKAgSFwoPcmVjb3Jkc19jaGVja2VkGAIgASgEEhoKEmZpcnN0X2JhZF9zZXF1ZW5jZRgDIAEoBBIPCgdwcm9ibGVtGAQgASgJInwKE1F1ZXJ5Q2hhbmdlc1JlcXVlc3QSDgoGb3JnX2lkGAEgASgJEhMKC2VudGl0eV90eXBlGAIgASgJEhEKCWVudGl0eV9pZBgDIAEoCRItCgRwYWdlGAQgASgLMh8uZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0InMKFFF1ZXJ5Q2hhbmdlc1Jlc3BvbnNlEi8KB3JlY29yZHMYASADKAsyHi5mb3J0cmVzcy5hdWRpdC52MS5BdWRpdFJlY29yZBIqCgRwYWdlGAIgASgLMhwuZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VJbmZvMooCCgxBdWRpdFNlcnZpY2USSgoFUXVlcnkSHy5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlcXVlc3QaIC5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlc3BvbnNlEk0KBlZlcmlmeRIgLmZvcnRyZXNzLmF1ZGl0LnYxLlZlcmlmeVJlcXVlc3QaIS5mb3J0cmVzcy5hdWRpdC52MS5WZXJpZnlSZXNwb25zZRJfCgxRdWVyeUNoYW5nZXMSJi5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeUNoYW5nZXNSZXF1ZXN0GicuZm9ydHJlc3MuYXVkaXQudjEuUXVlcnlDaGFuZ2VzUmVzcG9uc2ViBnByb3RvMw", [file_fortress_common_v1_common, file_fortress_events_v1_events, file_google_protobuf_timestamp]);
+  fileDesc("Ch1mb3J0cmVzcy9hdWRpdC92MS9hdWRpdC5wcm90bxIRZm9ydHJlc3MuYXVkaXQudjEiiQQKC0F1ZGl0UmVjb3JkEhAKCGV2ZW50X2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYBiABKAkSLAoHcHJvZHVjdBgHIAEoDjIbLmZvcnRyZXNzLmNvbW1vbi52MS5Qcm9kdWN0EigKBWFjdG9yGAggASgLMhkuZm9ydHJlc3MuZXZlbnRzLnYxLkFjdG9yEg4KBmFjdGlvbhgJIAEoCRIQCghyZXNvdXJjZRgKIAEoCRIuCghkZWNpc2lvbhgLIAEoDjIcLmZvcnRyZXNzLmNvbW1vbi52MS5EZWNpc2lvbhIrCgdyZWFzb25zGAwgAygLMhouZm9ydHJlc3MuY29tbW9uLnYxLlJlYXNvbhISCgpsYXRlbmN5X3VzGA0gASgNEhIKCnJlcXVlc3RfaWQYDiABKAkSEAoIdHJhY2VfaWQYDyABKAkSEwoLc3RhdHVzX2NvZGUYECABKA0SMAoFZXZlbnQYESABKAsyIS5mb3J0cmVzcy5ldmVudHMudjEuRXZlbnRFbnZlbG9wZSL1AQoMUXVlcnlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgRwYWdlGAcgASgLMh8uZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0ImwKDVF1ZXJ5UmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLmZvcnRyZXNzLmF1ZGl0LnYxLkF1ZGl0UmVjb3JkEioKBHBhZ2UYAiABKAsyHC5mb3J0cmVzcy5jb21tb24udjEuUGFnZUluZm8iHwoNVmVyaWZ5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkipwEKDlZlcmlmeVJlc3BvbnNlEgoKAm9rGAEgASgIEhcKD3JlY29yZHNfY2hlY2tlZBgCIAEoBBIaChJmaXJzdF9iYWRfc2VxdWVuY2UYAyABKAQSDwoHcHJvYmxlbRgEIAEoCRIOCgZyZWFzb24YBSABKAkSFgoOZmlyc3Rfc2VxdWVuY2UYBiABKAQSGwoTY2hlY2twb2ludHNfY2hlY2tlZBgHIAEoBCJ8ChNRdWVyeUNoYW5nZXNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRITCgtlbnRpdHlfdHlwZRgCIAEoCRIRCgllbnRpdHlfaWQYAyABKAkSLQoEcGFnZRgEIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJzChRRdWVyeUNoYW5nZXNSZXNwb25zZRIvCgdyZWNvcmRzGAEgAygLMh4uZm9ydHJlc3MuYXVkaXQudjEuQXVkaXRSZWNvcmQSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyL4AQoNRXhwb3J0UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLwoGZm9ybWF0GAIgASgOMh8uZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0Rm9ybWF0EgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAcgASgJIh4KDkV4cG9ydFJlc3BvbnNlEgwKBGRhdGEYASABKAwiZwoJUmV0ZW50aW9uEg4KBm9yZ19pZBgBIAEoCRImCgR0aWVyGAIgASgOMhguZm9ydHJlc3MuY29tbW9uLnYxLlRpZXISDgoGcGVyaW9kGAMgASgJEhIKCmlzX2RlZmF1bHQYBCABKAgiXwoTU2V0UmV0ZW50aW9uUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEhAKCGFjdG9yX2lkGAMgASgJIkcKFFNldFJldGVudGlvblJlc3BvbnNlEi8KCXJldGVudGlvbhgBIAEoCzIcLmZvcnRyZXNzLmF1ZGl0LnYxLlJldGVudGlvbiIlChNHZXRSZXRlbnRpb25SZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSJHChRHZXRSZXRlbnRpb25SZXNwb25zZRIvCglyZXRlbnRpb24YASABKAsyHC5mb3J0cmVzcy5hdWRpdC52MS5SZXRlbnRpb24qYgoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIVChFFWFBPUlRfRk9STUFUX0NTVhABEhwKGEVYUE9SVF9GT1JNQVRfSlNPTl9MSU5FUxACMp0ECgxBdWRpdFNlcnZpY2USSgoFUXVlcnkSHy5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlcXVlc3QaIC5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlc3BvbnNlEk0KBlZlcmlmeRIgLmZvcnRyZXNzLmF1ZGl0LnYxLlZlcmlmeVJlcXVlc3QaIS5mb3J0cmVzcy5hdWRpdC52MS5WZXJpZnlSZXNwb25zZRJfCgxRdWVyeUNoYW5nZXMSJi5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeUNoYW5nZXNSZXF1ZXN0GicuZm9ydHJlc3MuYXVkaXQudjEuUXVlcnlDaGFuZ2VzUmVzcG9uc2USTwoGRXhwb3J0EiAuZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0UmVxdWVzdBohLmZvcnRyZXNzLmF1ZGl0LnYxLkV4cG9ydFJlc3BvbnNlMAESXwoMU2V0UmV0ZW50aW9uEiYuZm9ydHJlc3MuYXVkaXQudjEuU2V0UmV0ZW50aW9uUmVxdWVzdBonLmZvcnRyZXNzLmF1ZGl0LnYxLlNldFJldGVudGlvblJlc3BvbnNlEl8KDEdldFJldGVudGlvbhImLmZvcnRyZXNzLmF1ZGl0LnYxLkdldFJldGVudGlvblJlcXVlc3QaJy5mb3J0cmVzcy5hdWRpdC52MS5HZXRSZXRlbnRpb25SZXNwb25zZWIGcHJvdG8z", [file_fortress_common_v1_common, file_fortress_events_v1_events, file_google_protobuf_timestamp]);
 
 /**
  * AuditRecord is one row of the audit log: a decision, an outcome or a change.
@@ -236,6 +236,33 @@ export type VerifyResponse = Message<"fortress.audit.v1.VerifyResponse"> & {
    * @generated from field: string problem = 4;
    */
   problem: string;
+
+  /**
+   * Stable code of the problem, when not ok: "hash_mismatch" (a row was edited),
+   * "sequence_gap" (deleted), "sequence_duplicate" (inserted or reordered), "rows_missing"
+   * (gone though a checkpoint, the head or the retention anchor vouches for them),
+   * "rows_beyond_head", "head_mismatch", "checkpoint_mismatch" (rewritten with recomputed
+   * hashes; first_bad_sequence is then the first row after the last checkpoint that matched),
+   * "checkpoint_signature_invalid", "checkpoint_not_in_object_store",
+   * "checkpoint_differs_from_object_store".
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * The first sequence verified: 1, or the one after the latest retention checkpoint.
+   *
+   * @generated from field: uint64 first_sequence = 6;
+   */
+  firstSequence: bigint;
+
+  /**
+   * Signed checkpoints checked against the chain (database and object store copies).
+   *
+   * @generated from field: uint64 checkpoints_checked = 7;
+   */
+  checkpointsChecked: bigint;
 };
 
 /**
@@ -300,6 +327,225 @@ export const QueryChangesResponseSchema: GenMessage<QueryChangesResponse> = /*@_
   messageDesc(file_fortress_audit_v1_audit, 6);
 
 /**
+ * @generated from message fortress.audit.v1.ExportRequest
+ */
+export type ExportRequest = Message<"fortress.audit.v1.ExportRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: fortress.audit.v1.ExportFormat format = 2;
+   */
+  format: ExportFormat;
+
+  /**
+   * "decision", "outcome", "change", "notification"; empty for all.
+   *
+   * @generated from field: string kind = 3;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: fortress.common.v1.Decision decision = 4;
+   */
+  decision: Decision;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp since = 5;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp until = 6;
+   */
+  until?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string request_id = 7;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message fortress.audit.v1.ExportRequest.
+ * Use `create(ExportRequestSchema)` to create a new message.
+ */
+export const ExportRequestSchema: GenMessage<ExportRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 7);
+
+/**
+ * @generated from message fortress.audit.v1.ExportResponse
+ */
+export type ExportResponse = Message<"fortress.audit.v1.ExportResponse"> & {
+  /**
+   * The next whole lines of the export.
+   *
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message fortress.audit.v1.ExportResponse.
+ * Use `create(ExportResponseSchema)` to create a new message.
+ */
+export const ExportResponseSchema: GenMessage<ExportResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 8);
+
+/**
+ * Retention says how long an org's audit records are kept.
+ *
+ * @generated from message fortress.audit.v1.Retention
+ */
+export type Retention = Message<"fortress.audit.v1.Retention"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: fortress.common.v1.Tier tier = 2;
+   */
+  tier: Tier;
+
+  /**
+   * ISO 8601 period: "P90D", "P1Y" or "P7Y".
+   *
+   * @generated from field: string period = 3;
+   */
+  period: string;
+
+  /**
+   * True when the org never had a retention set (the 90-day default applies).
+   *
+   * @generated from field: bool is_default = 4;
+   */
+  isDefault: boolean;
+};
+
+/**
+ * Describes the message fortress.audit.v1.Retention.
+ * Use `create(RetentionSchema)` to create a new message.
+ */
+export const RetentionSchema: GenMessage<Retention> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 9);
+
+/**
+ * @generated from message fortress.audit.v1.SetRetentionRequest
+ */
+export type SetRetentionRequest = Message<"fortress.audit.v1.SetRetentionRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: fortress.common.v1.Tier tier = 2;
+   */
+  tier: Tier;
+
+  /**
+   * Who made the change, recorded in the change log.
+   *
+   * @generated from field: string actor_id = 3;
+   */
+  actorId: string;
+};
+
+/**
+ * Describes the message fortress.audit.v1.SetRetentionRequest.
+ * Use `create(SetRetentionRequestSchema)` to create a new message.
+ */
+export const SetRetentionRequestSchema: GenMessage<SetRetentionRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 10);
+
+/**
+ * @generated from message fortress.audit.v1.SetRetentionResponse
+ */
+export type SetRetentionResponse = Message<"fortress.audit.v1.SetRetentionResponse"> & {
+  /**
+   * @generated from field: fortress.audit.v1.Retention retention = 1;
+   */
+  retention?: Retention | undefined;
+};
+
+/**
+ * Describes the message fortress.audit.v1.SetRetentionResponse.
+ * Use `create(SetRetentionResponseSchema)` to create a new message.
+ */
+export const SetRetentionResponseSchema: GenMessage<SetRetentionResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 11);
+
+/**
+ * @generated from message fortress.audit.v1.GetRetentionRequest
+ */
+export type GetRetentionRequest = Message<"fortress.audit.v1.GetRetentionRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+};
+
+/**
+ * Describes the message fortress.audit.v1.GetRetentionRequest.
+ * Use `create(GetRetentionRequestSchema)` to create a new message.
+ */
+export const GetRetentionRequestSchema: GenMessage<GetRetentionRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 12);
+
+/**
+ * @generated from message fortress.audit.v1.GetRetentionResponse
+ */
+export type GetRetentionResponse = Message<"fortress.audit.v1.GetRetentionResponse"> & {
+  /**
+   * @generated from field: fortress.audit.v1.Retention retention = 1;
+   */
+  retention?: Retention | undefined;
+};
+
+/**
+ * Describes the message fortress.audit.v1.GetRetentionResponse.
+ * Use `create(GetRetentionResponseSchema)` to create a new message.
+ */
+export const GetRetentionResponseSchema: GenMessage<GetRetentionResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 13);
+
+/**
+ * ExportFormat is the encoding of an export.
+ *
+ * @generated from enum fortress.audit.v1.ExportFormat
+ */
+export enum ExportFormat {
+  /**
+   * @generated from enum value: EXPORT_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * RFC 4180 CSV with a header line; cells that a spreadsheet would run as a formula are
+   * prefixed with an apostrophe.
+   *
+   * @generated from enum value: EXPORT_FORMAT_CSV = 1;
+   */
+  CSV = 1,
+
+  /**
+   * One AuditRecord as protobuf JSON per line.
+   *
+   * @generated from enum value: EXPORT_FORMAT_JSON_LINES = 2;
+   */
+  JSON_LINES = 2,
+}
+
+/**
+ * Describes the enum fortress.audit.v1.ExportFormat.
+ */
+export const ExportFormatSchema: GenEnum<ExportFormat> = /*@__PURE__*/
+  enumDesc(file_fortress_audit_v1_audit, 0);
+
+/**
  * AuditService reads the append-only, hash-chained audit log.
  *
  * @generated from service fortress.audit.v1.AuditService
@@ -334,6 +580,37 @@ export const AuditService: GenService<{
     methodKind: "unary";
     input: typeof QueryChangesRequestSchema;
     output: typeof QueryChangesResponseSchema;
+  },
+  /**
+   * Export records of one org, oldest first, filtered, streamed as CSV or JSON lines. Each
+   * response carries whole lines; the first CSV chunk starts with the header line.
+   *
+   * @generated from rpc fortress.audit.v1.AuditService.Export
+   */
+  export: {
+    methodKind: "server_streaming";
+    input: typeof ExportRequestSchema;
+    output: typeof ExportResponseSchema;
+  },
+  /**
+   * Set how long an org's records are kept, from its tier (90 days, 1 year, 7 years).
+   *
+   * @generated from rpc fortress.audit.v1.AuditService.SetRetention
+   */
+  setRetention: {
+    methodKind: "unary";
+    input: typeof SetRetentionRequestSchema;
+    output: typeof SetRetentionResponseSchema;
+  },
+  /**
+   * How long an org's records are kept (90 days unless set).
+   *
+   * @generated from rpc fortress.audit.v1.AuditService.GetRetention
+   */
+  getRetention: {
+    methodKind: "unary";
+    input: typeof GetRetentionRequestSchema;
+    output: typeof GetRetentionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fortress_audit_v1_audit, 0);

@@ -1,0 +1,61 @@
+import { create, type JsonObject } from '@bufbuild/protobuf';
+import { timestampNow } from '@bufbuild/protobuf/wkt';
+import { RetentionSchema, type Retention } from '@fortress/proto/audit/v1/audit_pb';
+import { PrincipalKind, type Tier } from '@fortress/proto/common/v1/common_pb';
+import { envelope } from '@fortress/kit/event-bus';
+import { InvalidArgumentError } from '@fortress/kit/errors';
+import type { RetentionRepo, RetentionSetting } from '../adapters/pg/retention-repo.js';
+import { toAuditRow } from '../domain/audit-row.js';
+import { DEFAULT_TIER, RETENTION_PERIOD, tierName, tierOf } from '../domain/retention.js';
+
+/** The API view of an org's retention setting. */
+export function retentionOf(orgId: string, s: RetentionSetting): Retention {
+  const tier = s.tier ?? DEFAULT_TIER;
+  return create(RetentionSchema, {
+    orgId,
+    tier: tierOf(tier),
+    period: RETENTION_PERIOD[tier],
+    isDefault: s.tier === undefined,
+  });
+}
+
+const asJson = (orgId: string, s: RetentionSetting): JsonObject => {
+  const tier = s.tier ?? DEFAULT_TIER;
+  return { tier, period: RETENTION_PERIOD[tier], default: s.tier === undefined };
+};
+
+/**
+ * Sets an org's retention from its tier, recording the change (who, before, after) in the
+ * org's own tamper-evident log in the same transaction.
+ */
+export async function setRetention(
+  repo: RetentionRepo,
+  orgId: string,
+  tier: Tier,
+  actorId: string,
+): Promise<Retention> {
+  const name = tierName(tier);
+  if (!name)
+    throw new InvalidArgumentError('tier', 'tier must be TIER_SOHO, TIER_BANK or TIER_ZERO_TRUST');
+  await repo.set(orgId, name, (before) =>
+    toAuditRow(
+      envelope({
+        orgId,
+        occurredAt: timestampNow(),
+        source: 'audit',
+        payload: {
+          case: 'change',
+          value: {
+            actor: { kind: PrincipalKind.ADMIN, subjectId: actorId },
+            entityType: 'retention',
+            entityId: orgId,
+            operation: 'update',
+            before: asJson(orgId, before),
+            after: asJson(orgId, { tier: name }),
+          },
+        },
+      }),
+    ),
+  );
+  return retentionOf(orgId, { tier: name });
+}
