@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: loads, in one session and against the same sandbox upstream, (1) the
- * upstream directly, (2) a bare Node pass-through proxy and (3) Fortress fully governed, at
+ * The PAT path (part of `npm run bench`): loads, in one session and against the same sandbox
+ * upstream, (1) the upstream directly, (2) a bare Node pass-through proxy and (3) Fortress fully governed, at
  * concurrency 1 and 16. Prints requests/s and p50/p90/p99 latency added over the direct
  * upstream, then each stage's mean share of a Fortress request (from the edge's per-stage
  * histograms). Writes the same as JSON under bench/results/. Not a test: no thresholds.

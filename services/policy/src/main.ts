@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { importJWK, type JWK } from 'jose';
 import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
-import { createPool, pgReady } from '@fortress/kit/pg';
 import { serveBackend } from '@fortress/kit/backend-server';
+import { connectEventBus } from '@fortress/kit/event-bus';
 import { runService } from '@fortress/kit/lifecycle';
+import { createPool, pgReady } from '@fortress/kit/pg';
 import { bootService } from '@fortress/kit/service';
 import { createCedarEngine } from './adapters/cedar/cedar-engine.js';
 import { createPolicyStore } from './adapters/pg/policy-store.js';
+import { createQuotaStore } from './adapters/redis/quota-store.js';
 import { policyConfig } from './config.js';
 import { createPolicyCache } from './domain/policy-cache.js';
 import { createPolicyAdminRpc } from './rpc/policy-admin-service.js';
@@ -15,6 +17,9 @@ import { createPolicyRpc } from './rpc/policy-service.js';
 const base = bootService('policy', policyConfig);
 const { config, logger, telemetry } = base;
 
+/** The subject on which replicas announce a saved policy version. */
+const CHANGED = 'fortress.policy.changed';
+
 await runService(logger, async () => {
   const jwk = JSON.parse(readFileSync(config.FORTRESS_DECISION_KEY_FILE, 'utf8')) as JWK;
   if (!jwk.kid || !jwk.d)
@@ -22,7 +27,6 @@ await runService(logger, async () => {
   const key = await importJWK(jwk, 'EdDSA');
   if (key instanceof Uint8Array)
     throw new Error('FORTRESS_DECISION_KEY_FILE must hold an Ed25519 key');
-  const signingKey = { key, keyId: jwk.kid };
   const pool = createPool({ url: config.FORTRESS_DATABASE_URL, service: base.name });
   const store = createPolicyStore(pool);
   const engine = createCedarEngine();
@@ -31,23 +35,57 @@ await runService(logger, async () => {
     engine,
     freshnessMs: config.FORTRESS_POLICY_FRESHNESS_MS,
   });
+  const quotas = createQuotaStore({
+    url: config.FORTRESS_REDIS_URL,
+    leaseMs: config.FORTRESS_QUOTA_LEASE_MS,
+    timeoutMs: config.FORTRESS_REDIS_TIMEOUT_MS,
+  });
+  const bus = await connectEventBus({
+    url: config.FORTRESS_NATS_URL,
+    service: base.name,
+    logger,
+    telemetry,
+  });
+  bus.subscribe(CHANGED, (data) => {
+    const { orgId, version } = JSON.parse(Buffer.from(data).toString('utf8')) as {
+      orgId: string;
+      version: number;
+    };
+    cache
+      .refresh(orgId, version)
+      .catch((err: unknown) => logger.warn({ err, orgId }, 'could not load announced policy'));
+  });
   const served = await serveBackend(base, {
     routes: (router) => {
       router.service(
         PolicyService,
         createPolicyRpc({
           cache,
-          authorize: (orgId, request) => engine.authorize(orgId, request),
-          signingKey,
+          engine,
+          quotas,
+          signingKey: { key, keyId: jwk.kid ?? '' },
           tokenTtlSeconds: config.FORTRESS_DECISION_TOKEN_TTL_SECONDS,
+          notify: (env) => {
+            bus
+              .publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS)
+              .catch((err: unknown) => logger.warn({ err }, 'notification not published'));
+          },
+          logger,
         }),
       );
       router.service(
         PolicyAdminService,
-        createPolicyAdminRpc({ store, cache, validate: (p) => engine.validate(p) }),
+        createPolicyAdminRpc({
+          store,
+          cache,
+          engine,
+          publishChange: (env) => bus.publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS),
+          announce: (orgId, version) =>
+            bus.broadcast(CHANGED, Buffer.from(JSON.stringify({ orgId, version }))),
+        }),
       );
     },
-    readiness: { postgres: () => pgReady(pool) },
+    readiness: { postgres: () => pgReady(pool), nats: () => bus.ready() },
   });
-  return [telemetry.shutdown, () => pool.end(), ...served];
+  return [telemetry.shutdown, () => pool.end(), quotas.close, bus.close, ...served];
 });

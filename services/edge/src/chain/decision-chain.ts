@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { timestampNow } from '@bufbuild/protobuf/wkt';
+import { timestampDate, timestampNow } from '@bufbuild/protobuf/wkt';
 import type { Client } from '@connectrpc/connect';
 import type { Histogram } from '@opentelemetry/api';
 import {
@@ -20,7 +20,7 @@ import { timed } from './stage-timer.js';
 
 /** Why the chain said no, in protocol-neutral terms; each front end maps it to its wire format. */
 export type DenialKind =
-  'unauthenticated' | 'device_noncompliant' | 'policy_denied' | 'unavailable';
+  'unauthenticated' | 'device_noncompliant' | 'policy_denied' | 'rate_limited' | 'unavailable';
 
 /** A refusal, already audited when the org was known. */
 export interface Denial {
@@ -29,6 +29,10 @@ export interface Denial {
   message: string;
   reasons: Reason[];
   deviceId?: string;
+  /** When a rate-limited caller may retry. */
+  retryAfter?: Date;
+  /** The caller must not retry (e.g. a spend cap): retrying cannot succeed. */
+  final?: boolean;
 }
 
 /** The request-level facts every hop sees. */
@@ -71,6 +75,29 @@ const unavailable = (hop: Hop): Denial => ({
     }),
   ],
 });
+
+/** What kind of denial a policy deny is, from its first reason's code. */
+function policyDenial(reasons: Reason[], retryAfter: Date | undefined): Denial {
+  const first = reasons[0];
+  const message = first?.message ?? 'denied by policy';
+  switch (first?.code) {
+    case 'rate_limited':
+    case 'token_rate_limited':
+      return {
+        kind: 'rate_limited',
+        hop: Hop.POLICY,
+        message,
+        reasons,
+        ...(retryAfter ? { retryAfter } : {}),
+      };
+    case 'dependency_unavailable':
+      return { kind: 'unavailable', hop: Hop.POLICY, message, reasons };
+    case 'spend_cap_reached':
+      return { kind: 'policy_denied', hop: Hop.POLICY, message, reasons, final: true };
+    default:
+      return { kind: 'policy_denied', hop: Hop.POLICY, message, reasons };
+  }
+}
 
 /**
  * The strict chain every gateway request goes through: identity → posture → policy, each a
@@ -166,6 +193,7 @@ export function createDecisionChain(deps: DecisionChainDeps) {
       facts: RequestFacts,
       action: string,
       resource: { type: string; id: string; patKeyId: string },
+      maxTokens = 0,
     ): Promise<{ ok: true; allowed: Allowed } | { ok: false; denial: Denial }> {
       const context = ctxOf(facts);
       const record = {
@@ -225,6 +253,7 @@ export function createDecisionChain(deps: DecisionChainDeps) {
               action,
               resource: { type: resource.type, id: resource.id, patKeyId: resource.patKeyId },
               context,
+              maxTokens,
             },
             { timeoutMs: deps.hopTimeoutMs },
           ),
@@ -246,12 +275,7 @@ export function createDecisionChain(deps: DecisionChainDeps) {
                 ruleId: 'default-deny',
               }),
             ];
-        return deny({
-          kind: 'policy_denied',
-          hop: Hop.POLICY,
-          message: reasons[0]?.message ?? 'denied by policy',
-          reasons,
-        });
+        return deny(policyDenial(reasons, d.retryAfter ? timestampDate(d.retryAfter) : undefined));
       }
 
       const stored = await audit({

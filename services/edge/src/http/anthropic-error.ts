@@ -67,11 +67,23 @@ export const errors = {
     type: 'invalid_request_error',
     message: `method ${method} is not allowed here`,
   }),
-  policyDenied: (message: string): AnthropicError => ({
+  policyDenied: (message: string, final = false): AnthropicError => ({
     status: 403,
     type: 'policy_denied',
     message,
     extra: { code: 403 },
+    // A hard stop (e.g. a spend cap): the SDK must not retry.
+    ...(final ? { headers: { 'x-should-retry': 'false' } } : {}),
+  }),
+  rateLimited: (message: string, retryAfter: Date | undefined): AnthropicError => ({
+    status: 429,
+    type: 'rate_limit_error',
+    message,
+    headers: {
+      'retry-after': String(
+        Math.max(1, Math.ceil(((retryAfter?.getTime() ?? Date.now()) - Date.now()) / 1000)),
+      ),
+    },
   }),
   deviceNoncompliant: (message: string, deviceId: string): AnthropicError => ({
     status: 403,

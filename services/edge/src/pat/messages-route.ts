@@ -51,14 +51,16 @@ function denialError(d: Denial): AnthropicError {
     case 'device_noncompliant':
       return errors.deviceNoncompliant(d.message, d.deviceId ?? '');
     case 'policy_denied':
-      return errors.policyDenied(d.message);
+      return errors.policyDenied(d.message, d.final);
+    case 'rate_limited':
+      return errors.rateLimited(d.message, d.retryAfter);
     case 'unavailable':
       return errors.failedClosed();
   }
 }
 
 /** Parses a Messages request body enough to decide on it: a JSON object naming a model. */
-function parseMessagesBody(body: Buffer): { model: string } | AnthropicError {
+function parseMessagesBody(body: Buffer): { model: string; maxTokens: number } | AnthropicError {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -70,7 +72,9 @@ function parseMessagesBody(body: Buffer): { model: string } | AnthropicError {
   }
   const model = (parsed as { model?: unknown }).model;
   if (typeof model !== 'string' || !model) return errors.invalidRequest('model: field required');
-  return { model };
+  const maxTokens = (parsed as { max_tokens?: unknown }).max_tokens;
+  const valid = typeof maxTokens === 'number' && Number.isSafeInteger(maxTokens) && maxTokens > 0;
+  return { model, maxTokens: valid ? maxTokens : 0 };
 }
 
 /**
@@ -108,11 +112,14 @@ export function createMessagesRoute(deps: MessagesRouteDeps) {
     const parsed = parseMessagesBody(body);
     if ('status' in parsed) return sendAnthropicError(res, facts.requestId, parsed);
 
-    const authz = await chain.authorize(principal, auth.us, facts, ACTION, {
-      type: 'model',
-      id: parsed.model,
-      patKeyId: principal.patKeyId,
-    });
+    const authz = await chain.authorize(
+      principal,
+      auth.us,
+      facts,
+      ACTION,
+      { type: 'model', id: parsed.model, patKeyId: principal.patKeyId },
+      parsed.maxTokens,
+    );
     if (!authz.ok) return sendAnthropicError(res, facts.requestId, denialError(authz.denial));
 
     const outcomeBase = {

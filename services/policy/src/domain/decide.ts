@@ -1,68 +1,155 @@
-import { Product, type Principal } from '@fortress/proto/common/v1/common_pb';
-import type { CedarAnswer, CedarRequest } from '../adapters/cedar/cedar-engine.js';
-import { MODEL_ACTIONS, NAME_PATTERN } from './model.js';
+import { PrincipalKind, Product } from '@fortress/proto/common/v1/common_pb';
+import type { CedarRequest, DecisionInput } from './cedar-request.js';
+import {
+  NAME_PATTERN,
+  TOOL_PATTERN,
+  connectorOf,
+  resourceTypeOf,
+  type OrgModel,
+  type RedactionProfile,
+} from './model.js';
 
-/** A reason in the decision, safe to show the caller. */
+/** A reason in a decision, safe to show the caller. */
 export interface DecisionReason {
   code: string;
   message: string;
   ruleId: string;
 }
 
-/** The verdict of the policy-decision point for one request. */
+/** What Cedar answered. */
+export interface CedarAnswer {
+  decision: 'allow' | 'deny';
+  determining: string[];
+  errors: string[];
+}
+
+/** The verdict of the policy for one request, before quotas. */
 export interface Verdict {
   allow: boolean;
   reasons: DecisionReason[];
-  /** On allow: the vault credential the request may use. */
+  /** On allow: the vault credential the request may use ("" for none). */
   credentialRef: string;
+  /** On allow: clamp max_tokens to this when non-zero. */
+  maxTokensClamp: number;
+  /** On allow: what to redact from tool results. */
+  redaction: RedactionProfile;
 }
 
-/** One request to decide. */
-export interface DecideInput {
-  principal: Principal;
-  action: string;
-  resourceType: string;
-  resourceId: string;
-}
+const NONE: RedactionProfile = { kinds: [], custom: [] };
 
-/** Evaluates a request against the org's loaded Cedar policies. */
-export type Authorize = (orgId: string, request: CedarRequest) => CedarAnswer;
-
-const deny = (code: string, message: string, ruleId: string): Verdict => ({
+const deny = (code: string, message: string, ruleId = 'default-deny'): Verdict => ({
   allow: false,
   reasons: [{ code, message, ruleId }],
   credentialRef: '',
+  maxTokensClamp: 0,
+  redaction: NONE,
 });
 
+/** Why the request is structurally outside what the principal may even ask for, if it is. */
+function structuralDenial(input: DecisionInput): Verdict | undefined {
+  const { principal: p, action } = input;
+  const type = resourceTypeOf(action);
+  if (!type) return deny('unknown_action', `action "${action}" is not governed by this policy`);
+  if (type !== input.resourceType)
+    return deny('invalid_resource', `action "${action}" does not apply to a ${input.resourceType}`);
+  if (type === 'model') {
+    if (!p.products.includes(Product.PAT))
+      return deny('wrong_product', 'this api key is not issued for the Claude API');
+    if (!p.patKeyId) return deny('no_pat_key', 'this api key is not bound to a PAT key');
+    if (!NAME_PATTERN.test(input.resourceId))
+      return deny('invalid_model', 'the request names no valid model');
+  } else if (type === 'tool') {
+    if (!p.products.includes(Product.MCP))
+      return deny('wrong_product', 'this api key is not issued for MCP');
+    if (!TOOL_PATTERN.test(input.resourceId) || !connectorOf(input.resourceId)) {
+      return deny('invalid_tool', 'the request names no valid tool');
+    }
+  } else if (p.kind !== PrincipalKind.ADMIN) {
+    return deny('not_an_admin', 'admin actions need an admin session');
+  }
+  return undefined;
+}
+
+/** A deny reason for the forbid policy with this id, in words of the model. */
+function forbidReason(ruleId: string, input: DecisionInput, model: OrgModel): DecisionReason {
+  const what =
+    input.resourceType === 'tool'
+      ? `tool "${input.resourceId}"`
+      : input.resourceType === 'model'
+        ? `model "${input.resourceId}"`
+        : `"${input.action}"`;
+  const [kind, ...rest] = ruleId.split('/');
+  if (kind === 'toggle')
+    return {
+      code: 'disabled',
+      message: `${rest[0] === 'connector' ? 'connector' : 'PAT key'} "${rest[1] ?? ''}" is disabled for the organisation`,
+      ruleId,
+    };
+  if (kind === 'role')
+    return { code: 'denied_by_role', message: `${what} is denied for your role`, ruleId };
+  if (kind === 'pat') {
+    return rest[1] === 'models'
+      ? {
+          code: 'model_blocked',
+          message: `${what} is not in the allowlist of this PAT key`,
+          ruleId,
+        }
+      : {
+          code: 'max_tokens_exceeded',
+          message: `max_tokens ${input.maxTokens} exceeds this PAT key's limit`,
+          ruleId,
+        };
+  }
+  const rule = model.rules.find((r) => `rule/${r.id}` === ruleId);
+  switch (rule?.condition.kind) {
+    case 'time_window':
+      return {
+        code: 'outside_time_window',
+        message: `${what} is allowed only within business hours (${rule.condition.timeZone})`,
+        ruleId,
+      };
+    case 'ip':
+      return {
+        code: 'ip_not_allowed',
+        message: 'requests from this network are not allowed',
+        ruleId,
+      };
+    case 'attribute':
+      return {
+        code: 'attribute_mismatch',
+        message: `${what} requires ${rule.condition.attribute} to match`,
+        ruleId,
+      };
+    default:
+      return { code: 'denied', message: `${what} is denied by policy`, ruleId };
+  }
+}
+
+/** The redaction that applies: the union of the principal's roles' profiles on the connector. */
+function redactionFor(input: DecisionInput, model: OrgModel): RedactionProfile {
+  if (input.resourceType !== 'tool') return NONE;
+  const connector = connectorOf(input.resourceId);
+  const profiles = input.principal.roles.flatMap((r) => model.redaction[`${r}/${connector}`] ?? []);
+  return {
+    kinds: [...new Set(profiles.flatMap((p) => p.kinds))].sort(),
+    custom: profiles.flatMap((p) => p.custom),
+  };
+}
+
 /**
- * Decides a request. Deny by default: a request is allowed only when every structural check
- * passes and Cedar permits it with no evaluation error — an erroring policy (which Cedar
- * skips) must never turn a forbid into an allow.
+ * Decides a request against an org's model. Deny by default: allowed only when every
+ * structural check passes and Cedar permits with no evaluation error — an erroring policy
+ * (which Cedar skips) must never turn a forbid into an allow. Quotas come after, if allowed.
  */
-export function decide(input: DecideInput, authorize: Authorize): Verdict {
-  const { principal, action } = input;
-  if (!(MODEL_ACTIONS as readonly string[]).includes(action)) {
-    return deny(
-      'unknown_action',
-      `action "${action}" is not governed by this policy`,
-      'default-deny',
-    );
-  }
-  if (!principal.products.includes(Product.PAT)) {
-    return deny('wrong_product', 'this api key is not issued for the Claude API', 'default-deny');
-  }
-  if (!principal.patKeyId) {
-    return deny('no_pat_key', 'this api key is not bound to a PAT key', 'default-deny');
-  }
-  if (input.resourceType !== 'model' || !NAME_PATTERN.test(input.resourceId)) {
-    return deny('invalid_model', 'the request names no valid model', 'default-deny');
-  }
-  const answer = authorize(principal.orgId, {
-    subjectId: principal.subjectId,
-    roles: principal.roles,
-    action,
-    model: input.resourceId,
-  });
+export function decide(
+  input: DecisionInput,
+  model: OrgModel,
+  authorize: (request: CedarRequest) => CedarAnswer,
+  request: CedarRequest,
+): Verdict {
+  const structural = structuralDenial(input);
+  if (structural) return structural;
+  const answer = authorize(request);
   if (answer.errors.length > 0) {
     return deny(
       'evaluation_error',
@@ -71,22 +158,33 @@ export function decide(input: DecideInput, authorize: Authorize): Verdict {
     );
   }
   if (answer.decision === 'deny') {
-    const forbid = answer.determining[0];
-    return forbid
-      ? deny('model_denied', `model "${input.resourceId}" is denied for your role`, forbid)
-      : deny(
-          'model_not_allowed',
-          `model "${input.resourceId}" is not allowed for your role`,
-          'default-deny',
-        );
+    if (answer.determining.length === 0) {
+      const what =
+        input.resourceType === 'admin'
+          ? `"${input.action}"`
+          : `${input.resourceType} "${input.resourceId}"`;
+      return deny('not_permitted', `${what} is not allowed for your role`);
+    }
+    return {
+      ...deny('', ''),
+      reasons: [...answer.determining].sort().map((id) => forbidReason(id, input, model)),
+    };
   }
+  const limits = model.patLimits.find((l) => l.patKeyId === input.principal.patKeyId);
+  const clamp =
+    input.resourceType === 'model' && limits?.clampMaxTokens ? limits.maxTokensPerRequest : 0;
   return {
     allow: true,
-    reasons: answer.determining.map((ruleId) => ({
-      code: 'allowed',
-      message: 'allowed by role grant',
-      ruleId,
-    })),
-    credentialRef: principal.patKeyId,
+    reasons: [...answer.determining]
+      .sort()
+      .map((ruleId) => ({ code: 'allowed', message: 'allowed by role grant', ruleId })),
+    credentialRef:
+      input.resourceType === 'model'
+        ? input.principal.patKeyId
+        : input.resourceType === 'tool'
+          ? connectorOf(input.resourceId)
+          : '',
+    maxTokensClamp: clamp,
+    redaction: redactionFor(input, model),
   };
 }

@@ -1,9 +1,16 @@
 /** Allow or deny. */
 export type Effect = 'allow' | 'deny';
 
-/** One grant of a role: allow or deny a resource (a model id, or "*" for every model). */
+/** What a grant or an action is about. */
+export type ResourceType = 'model' | 'tool' | 'admin';
+
+/**
+ * One grant of a role (layer 2). `resourceId` is a model id, a tool name `connector__action`,
+ * `connector__*` for every tool of a connector, an admin action `<object>.<verb>`, or `*` for
+ * every resource of the type.
+ */
 export interface Grant {
-  resourceType: 'model';
+  resourceType: ResourceType;
   resourceId: string;
   effect: Effect;
 }
@@ -15,16 +22,155 @@ export interface RoleModel {
   grants: Grant[];
 }
 
-/** An org's policy model at one version. */
+/** A connector or PAT key switched on or off for the whole org (layer 1). */
+export interface Toggle {
+  targetType: 'connector' | 'pat_key';
+  targetId: string;
+  enabled: boolean;
+}
+
+/** Where a conditional rule applies. */
+export type Scope = { type: 'org' } | { type: 'role' | 'connector' | 'pat_key'; id: string };
+
+/** Local business hours: ISO weekdays, [start, end) minutes; start > end spans midnight. */
+export interface TimeWindow {
+  kind: 'time_window';
+  days: number[];
+  startMinute: number;
+  endMinute: number;
+  timeZone: string;
+}
+
+/** At most `limit` calls per fixed window, counted per user or per role. */
+export interface RateLimit {
+  kind: 'rate_limit';
+  limit: number;
+  windowSeconds: number;
+  per: 'user' | 'role';
+}
+
+/** Only from these networks (IPv4 and IPv6 CIDR). */
+export interface IpRestriction {
+  kind: 'ip';
+  cidrs: string[];
+}
+
+/** An IdP attribute must match; a missing attribute never matches. */
+export interface AttributeCondition {
+  kind: 'attribute';
+  attribute: string;
+  operator: 'eq' | 'ne' | 'in';
+  values: string[];
+}
+
+/** A condition of a rule (layer 3). */
+export type Condition = TimeWindow | RateLimit | IpRestriction | AttributeCondition;
+
+/** A conditional rule: inside its scope, requests are denied unless the condition holds. */
+export interface Rule {
+  id: string;
+  scope: Scope;
+  condition: Condition;
+}
+
+/** The limits of a PAT key. Zero means "no limit" for every numeric field. */
+export interface PatLimits {
+  patKeyId: string;
+  modelAllowlist: string[];
+  maxTokensPerRequest: number;
+  clampMaxTokens: boolean;
+  monthlySpendCapMicrousd: number;
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+  alertThresholdPercent: number;
+}
+
+/** What to mask in tool results. */
+export interface RedactionProfile {
+  kinds: string[];
+  custom: Array<{ id: string; pattern: string; mask: string }>;
+}
+
+/** An org's three-layer model, plus PAT limits and redaction profiles. */
+export interface OrgModel {
+  roles: RoleModel[];
+  toggles: Toggle[];
+  rules: Rule[];
+  patLimits: PatLimits[];
+  /** By "<role>/<connector>". */
+  redaction: Record<string, RedactionProfile>;
+}
+
+/** An org's model at one version. */
 export interface OrgPolicy {
   orgId: string;
   version: number;
-  roles: RoleModel[];
+  model: OrgModel;
 }
 
-/** The actions a model grant covers. */
-export const MODEL_ACTIONS = ['pat:messages.create', 'pat:messages.count_tokens'] as const;
+/** A model with nothing in it: everything is denied. */
+export const EMPTY_MODEL: OrgModel = {
+  roles: [],
+  toggles: [],
+  rules: [],
+  patLimits: [],
+  redaction: {},
+};
 
-/** Names we accept for roles and resources: they are embedded in Cedar string literals. */
+/** Actions on models (PAT Fortress). */
+export const PAT_ACTIONS = [
+  'pat:messages.create',
+  'pat:messages.count_tokens',
+  'pat:models.list',
+] as const;
+/** Actions on tools (MCP Fortress). */
+export const MCP_ACTIONS = ['mcp:tools.call'] as const;
+/** Objects of the admin plane. */
+export const ADMIN_OBJECTS = [
+  'org',
+  'org_keys',
+  'pat_keys',
+  'connectors',
+  'roles',
+  'rules',
+  'toggles',
+  'redaction',
+  'webhooks',
+  'users',
+  'devices',
+  'audit',
+  'billing',
+  'settings',
+] as const;
+/** Admin actions: read and write of every object, plus audit export. */
+export const ADMIN_ACTIONS = [
+  ...ADMIN_OBJECTS.flatMap((o) => [`admin:${o}.read`, `admin:${o}.write`]),
+  'admin:audit.export',
+];
+/** The built-in admin roles. */
+export const ADMIN_ROLES = ['owner', 'admin', 'auditor', 'viewer'] as const;
+/** Actions only an owner may take. */
+export const OWNER_ONLY_ACTIONS = ['admin:org.write', 'admin:billing.write'];
+
+/** Every action the policy governs. */
+export const ALL_ACTIONS: readonly string[] = [...PAT_ACTIONS, ...MCP_ACTIONS, ...ADMIN_ACTIONS];
+
+/** Names embedded in Cedar string literals and rule ids: no quotes, no slashes, no spaces. */
 export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** Tool names (valid for MCP clients that require it). */
+export const TOOL_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 export const WILDCARD = '*';
+
+/** The connector a tool name belongs to: `zendesk__list_tickets` → `zendesk`. */
+export function connectorOf(tool: string): string {
+  const i = tool.indexOf('__');
+  return i > 0 ? tool.slice(0, i) : '';
+}
+
+/** The resource type an action applies to. */
+export function resourceTypeOf(action: string): ResourceType | undefined {
+  if ((PAT_ACTIONS as readonly string[]).includes(action)) return 'model';
+  if ((MCP_ACTIONS as readonly string[]).includes(action)) return 'tool';
+  if (ADMIN_ACTIONS.includes(action)) return 'admin';
+  return undefined;
+}

@@ -1,5 +1,5 @@
-import { compileRoles } from './compile.js';
-import type { OrgPolicy } from './model.js';
+import { compileModel, type CompiledPolicy } from './compile.js';
+import type { OrgModel, OrgPolicy } from './model.js';
 
 /** Where org models come from. */
 export interface ModelSource {
@@ -7,54 +7,79 @@ export interface ModelSource {
   load(orgId: string): Promise<OrgPolicy>;
 }
 
-/** Where compiled policy sets go. */
+/** Where compiled policy sets are loaded for evaluation. */
 export interface PolicyLoader {
-  load(orgId: string, version: number, policies: Record<string, string>): void;
+  load(orgId: string, compiled: CompiledPolicy): void;
+}
+
+/** An org's policy as decisions use it. */
+export interface LoadedPolicy {
+  version: number;
+  model: OrgModel;
+  compiled: CompiledPolicy;
 }
 
 /**
- * Keeps each org's compiled policy set loaded and fresh. A loaded version is trusted for
- * `freshnessMs`; after that the next decision re-reads the version (one query) and reloads
- * only if it changed. So an edit reaches every replica within `freshnessMs` plus one query.
- * Concurrent refreshes of one org share one load.
+ * Keeps each org's compiled policy set loaded. Changes arrive by broadcast (`refresh`); as a
+ * safety net, a version older than `freshnessMs` is re-checked (one query) before use. A new
+ * version is compiled and preparsed first and swapped in within one synchronous step, so a
+ * decision sees either the old version or the new one, never a mix. Concurrent loads of one
+ * org share one load.
  */
 export function createPolicyCache(options: {
   source: ModelSource;
   engine: PolicyLoader;
   freshnessMs: number;
 }) {
-  const state = new Map<string, { version: number; checkedAt: number }>();
-  const inflight = new Map<string, Promise<number>>();
+  const state = new Map<string, LoadedPolicy & { checkedAt: number }>();
+  const inflight = new Map<string, Promise<LoadedPolicy>>();
 
-  const refresh = async (orgId: string): Promise<number> => {
+  const reload = async (orgId: string, force: boolean): Promise<LoadedPolicy> => {
     const known = state.get(orgId);
-    const version = await options.source.version(orgId);
-    if (!known || known.version !== version) {
-      const model = await options.source.load(orgId);
-      options.engine.load(orgId, model.version, compileRoles(model.roles));
-      state.set(orgId, { version: model.version, checkedAt: Date.now() });
-      return model.version;
+    if (known && !force && (await options.source.version(orgId)) === known.version) {
+      known.checkedAt = Date.now();
+      return known;
     }
-    state.set(orgId, { version, checkedAt: Date.now() });
-    return version;
+    const policy = await options.source.load(orgId);
+    const current = state.get(orgId);
+    if (current && current.version > policy.version) return current; // a newer load won
+    const compiled = compileModel(policy.model);
+    options.engine.load(orgId, compiled);
+    const entry = { version: policy.version, model: policy.model, compiled, checkedAt: Date.now() };
+    state.set(orgId, entry);
+    return entry;
+  };
+
+  const once = (orgId: string, force: boolean): Promise<LoadedPolicy> => {
+    let pending = inflight.get(orgId);
+    if (!pending) {
+      pending = reload(orgId, force).finally(() => inflight.delete(orgId));
+      inflight.set(orgId, pending);
+    }
+    return pending;
   };
 
   return {
-    /** Makes sure the org's current policy set is loaded; resolves to its version. */
-    async ensure(orgId: string): Promise<number> {
+    /** The org's loaded policy, current within the freshness bound. */
+    async ensure(orgId: string): Promise<LoadedPolicy> {
       const known = state.get(orgId);
-      if (known && Date.now() - known.checkedAt < options.freshnessMs) return known.version;
-      let pending = inflight.get(orgId);
-      if (!pending) {
-        pending = refresh(orgId).finally(() => inflight.delete(orgId));
-        inflight.set(orgId, pending);
-      }
-      return pending;
+      if (known && Date.now() - known.checkedAt < options.freshnessMs) return known;
+      return once(orgId, false);
     },
 
-    /** Forgets an org so its next decision reloads (after a local edit). */
-    invalidate(orgId: string): void {
-      state.delete(orgId);
+    /** Loads the org's latest version now (a change was announced, or saved here). */
+    async refresh(orgId: string, atLeast = 0): Promise<void> {
+      const known = state.get(orgId);
+      // An org this replica has not loaded needs nothing: its first decision loads it fresh.
+      if (!known && !inflight.has(orgId)) return;
+      if (known && known.version >= atLeast && atLeast > 0) return;
+      // A load already in flight may have read the database before this version was saved.
+      if ((await once(orgId, true)).version < atLeast) await once(orgId, true);
+    },
+
+    /** The version loaded for an org, if any. */
+    loadedVersion(orgId: string): number | undefined {
+      return state.get(orgId)?.version;
     },
   };
 }

@@ -1,99 +1,272 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
-  Effect,
+  DeletePatLimitsResponseSchema,
+  DeleteRoleResponseSchema,
+  DeleteRuleResponseSchema,
   GetPolicyResponseSchema,
+  PutPatLimitsResponseSchema,
+  PutRedactionResponseSchema,
   PutRoleResponseSchema,
-  type Grant as GrantMessage,
+  PutRuleResponseSchema,
+  SetToggleResponseSchema,
   type PolicyAdminService,
 } from '@fortress/proto/policy/v1/policy_pb';
-import { InvalidArgumentError } from '@fortress/kit/errors';
-import { clip, requireId } from '@fortress/kit/validate';
+import type { EventEnvelope } from '@fortress/proto/events/v1/events_pb';
+import { InvalidArgumentError, NotFoundError } from '@fortress/kit/errors';
+import { requireId, requireText } from '@fortress/kit/validate';
+import type { CedarEngine } from '../adapters/cedar/cedar-engine.js';
 import type { PolicyStore } from '../adapters/pg/policy-store.js';
-import { compileRoles } from '../domain/compile.js';
-import { NAME_PATTERN, WILDCARD, type Grant, type RoleModel } from '../domain/model.js';
+import { compileModel } from '../domain/compile.js';
+import { NAME_PATTERN, type OrgModel } from '../domain/model.js';
 import type { PolicyCache } from '../domain/policy-cache.js';
+import {
+  patLimitsFrom,
+  redactionFrom,
+  roleFrom,
+  ruleFrom,
+  toggleFrom,
+} from './model-from-proto.js';
+import { modelToProto } from './model-to-proto.js';
+import { changeEnvelope } from './policy-events.js';
 
 /** What the admin handlers need. */
 export interface PolicyAdminDeps {
   store: PolicyStore;
   cache: PolicyCache;
-  /** Schema validation errors of a compiled policy set. */
-  validate: (policies: Record<string, string>) => string[];
+  engine: CedarEngine;
+  /** Publishes a change event and resolves once it is stored (JetStream ack). */
+  publishChange: (envelope: EventEnvelope) => Promise<void>;
+  /** Tells every replica that an org's policy changed. */
+  announce: (orgId: string, version: number) => void;
 }
 
-function toGrant(g: GrantMessage, i: number): Grant {
-  const field = `role.grants[${i}]`;
-  if (g.resourceType !== 'model') {
-    throw new InvalidArgumentError(
-      `${field}.resource_type`,
-      `${field}.resource_type must be "model", got "${clip(g.resourceType)}"`,
-    );
-  }
-  if (g.resourceId !== WILDCARD && !NAME_PATTERN.test(g.resourceId)) {
-    throw new InvalidArgumentError(
-      `${field}.resource_id`,
-      `${field}.resource_id "${clip(g.resourceId)}" is not a valid model id or "*"`,
-    );
-  }
-  if (g.effect !== Effect.ALLOW && g.effect !== Effect.DENY) {
-    throw new InvalidArgumentError(`${field}.effect`, `${field}.effect must be ALLOW or DENY`);
-  }
+/** One entity's change, for the change log. */
+interface Change {
+  next: OrgModel;
+  type: string;
+  id: string;
+  operation: 'create' | 'update' | 'delete';
+  before: unknown;
+  after: unknown;
+}
+
+/** Replaces (or with `item` undefined removes) the element of `list` with the key. */
+function upsert<T>(
+  list: T[],
+  key: (t: T) => string,
+  id: string,
+  item: T | undefined,
+): { next: T[]; before: T | undefined } {
+  const before = list.find((t) => key(t) === id);
+  const rest = list.filter((t) => key(t) !== id);
   return {
-    resourceType: 'model',
-    resourceId: g.resourceId,
-    effect: g.effect === Effect.ALLOW ? 'allow' : 'deny',
+    next: item === undefined ? rest : [...rest, item].sort((a, b) => key(a).localeCompare(key(b))),
+    before,
   };
 }
 
-/** The PolicyAdminService handlers (roles so far). Every edit is validated before it is saved. */
+/**
+ * The PolicyAdminService handlers. Every edit is validated field by field, compiled and
+ * validated as Cedar against the schema; a change that does not validate is refused with the
+ * validator's errors and changes nothing. A saved change is a change event (published before
+ * the commit) and is announced to every replica.
+ */
 export function createPolicyAdminRpc(
   deps: PolicyAdminDeps,
 ): Partial<ServiceImpl<typeof PolicyAdminService>> {
+  const apply = async (
+    orgIdRaw: string,
+    actorRaw: string,
+    change: (current: OrgModel) => Change,
+  ): Promise<string> => {
+    const orgId = requireId('org_id', orgIdRaw, 'org');
+    const actor = requireText('actor_id', actorRaw, 128);
+    let entity: Change | undefined;
+    const edit = await deps.store.edit(
+      orgId,
+      actor,
+      (current) => {
+        entity = change(current);
+        let problems: string[];
+        try {
+          problems = deps.engine.validate(compileModel(entity.next));
+        } catch (err) {
+          problems = [(err as Error).message];
+        }
+        if (problems.length)
+          throw new InvalidArgumentError(
+            entity.type,
+            `the policy does not validate: ${problems.join('; ')}`,
+          );
+        return entity.next;
+      },
+      async () => {
+        if (entity) await deps.publishChange(changeEnvelope(orgId, actor, entity));
+      },
+    );
+    await deps.cache.refresh(orgId, edit.version);
+    deps.announce(orgId, edit.version);
+    return String(edit.version);
+  };
+
+  const op = (before: unknown, removing: boolean) =>
+    removing ? 'delete' : before === undefined ? 'create' : 'update';
+  const mustExist = (before: unknown, what: string) => {
+    if (before === undefined) throw new NotFoundError('not_found', `${what} does not exist`);
+  };
+
   return {
     async getPolicy(req) {
-      const orgId = requireId('org_id', req.orgId, 'org');
-      const model = await deps.store.load(orgId);
+      const policy = await deps.store.load(requireId('org_id', req.orgId, 'org'));
       return create(GetPolicyResponseSchema, {
-        version: String(model.version),
-        model: {
-          roles: model.roles.map((r) => ({
-            name: r.name,
-            description: r.description,
-            grants: r.grants.map((g) => ({
-              resourceType: g.resourceType,
-              resourceId: g.resourceId,
-              effect: g.effect === 'allow' ? Effect.ALLOW : Effect.DENY,
-            })),
-          })),
-        },
+        model: modelToProto(policy.model),
+        version: String(policy.version),
       });
     },
 
     async putRole(req) {
-      const orgId = requireId('org_id', req.orgId, 'org');
-      if (!req.role) throw new InvalidArgumentError('role', 'role is required');
-      if (!NAME_PATTERN.test(req.role.name)) {
-        throw new InvalidArgumentError(
-          'role.name',
-          `role.name "${clip(req.role.name)}" must be 1–128 letters, digits, "_", ".", ":" or "-"`,
-        );
-      }
-      const role: RoleModel = {
-        name: req.role.name,
-        description: req.role.description.slice(0, 500),
-        grants: req.role.grants.map(toGrant),
-      };
-      const { version } = await deps.store.putRole(orgId, role, (roles) => {
-        const problems = deps.validate(compileRoles(roles));
-        if (problems.length)
-          throw new InvalidArgumentError(
-            'role',
-            `the policy does not validate: ${problems.join('; ')}`,
-          );
+      const role = roleFrom(req.role);
+      const version = await apply(req.orgId, req.actorId, (m) => {
+        const { next, before } = upsert(m.roles, (r) => r.name, role.name, role);
+        return {
+          next: { ...m, roles: next },
+          type: 'role',
+          id: role.name,
+          operation: op(before, false),
+          before,
+          after: role,
+        };
       });
-      deps.cache.invalidate(orgId);
-      return create(PutRoleResponseSchema, { version: String(version) });
+      return create(PutRoleResponseSchema, { version });
+    },
+
+    async deleteRole(req) {
+      if (!NAME_PATTERN.test(req.name))
+        throw new InvalidArgumentError('name', 'name is not a role name');
+      const version = await apply(req.orgId, req.actorId, (m) => {
+        const { next, before } = upsert(m.roles, (r) => r.name, req.name, undefined);
+        mustExist(before, `role "${req.name}"`);
+        return {
+          next: { ...m, roles: next },
+          type: 'role',
+          id: req.name,
+          operation: 'delete',
+          before,
+          after: undefined,
+        };
+      });
+      return create(DeleteRoleResponseSchema, { version });
+    },
+
+    async setToggle(req) {
+      const toggle = toggleFrom(req.toggle);
+      const key = (t: typeof toggle) => `${t.targetType}/${t.targetId}`;
+      const version = await apply(req.orgId, req.actorId, (m) => {
+        const { next, before } = upsert(m.toggles, key, key(toggle), toggle);
+        return {
+          next: { ...m, toggles: next },
+          type: 'toggle',
+          id: key(toggle),
+          operation: op(before, false),
+          before,
+          after: toggle,
+        };
+      });
+      return create(SetToggleResponseSchema, { version });
+    },
+
+    async putRule(req) {
+      const rule = ruleFrom(req.rule);
+      const version = await apply(req.orgId, req.actorId, (m) => {
+        const { next, before } = upsert(m.rules, (r) => r.id, rule.id, rule);
+        return {
+          next: { ...m, rules: next },
+          type: 'rule',
+          id: rule.id,
+          operation: op(before, false),
+          before,
+          after: rule,
+        };
+      });
+      return create(PutRuleResponseSchema, { version });
+    },
+
+    async deleteRule(req) {
+      if (!NAME_PATTERN.test(req.ruleId))
+        throw new InvalidArgumentError('rule_id', 'rule_id is not a rule id');
+      const version = await apply(req.orgId, req.actorId, (m) => {
+        const { next, before } = upsert(m.rules, (r) => r.id, req.ruleId, undefined);
+        mustExist(before, `rule "${req.ruleId}"`);
+        return {
+          next: { ...m, rules: next },
+          type: 'rule',
+          id: req.ruleId,
+          operation: 'delete',
+          before,
+          after: undefined,
+        };
+      });
+      return create(DeleteRuleResponseSchema, { version });
+    },
+
+    async putPatLimits(req) {
+      const limits = patLimitsFrom(req.limits);
+      const version = await apply(req.orgId, req.actorId, (m) => {
+        const { next, before } = upsert(m.patLimits, (l) => l.patKeyId, limits.patKeyId, limits);
+        return {
+          next: { ...m, patLimits: next },
+          type: 'pat_key',
+          id: limits.patKeyId,
+          operation: op(before, false),
+          before,
+          after: limits,
+        };
+      });
+      return create(PutPatLimitsResponseSchema, { version });
+    },
+
+    async deletePatLimits(req) {
+      if (!req.patKeyId.startsWith('pat_') || !NAME_PATTERN.test(req.patKeyId))
+        throw new InvalidArgumentError('pat_key_id', 'pat_key_id is not a PAT key id');
+      const version = await apply(req.orgId, req.actorId, (m) => {
+        const { next, before } = upsert(m.patLimits, (l) => l.patKeyId, req.patKeyId, undefined);
+        mustExist(before, `limits of "${req.patKeyId}"`);
+        return {
+          next: { ...m, patLimits: next },
+          type: 'pat_key',
+          id: req.patKeyId,
+          operation: 'delete',
+          before,
+          after: undefined,
+        };
+      });
+      return create(DeletePatLimitsResponseSchema, { version });
+    },
+
+    async putRedaction(req) {
+      if (!NAME_PATTERN.test(req.role))
+        throw new InvalidArgumentError('role', 'role is not a role name');
+      if (!NAME_PATTERN.test(req.connectorId))
+        throw new InvalidArgumentError('connector_id', 'connector_id is not a connector id');
+      const profile = redactionFrom(req.profile);
+      const key = `${req.role}/${req.connectorId}`;
+      const removing = profile.kinds.length === 0 && profile.custom.length === 0;
+      const version = await apply(req.orgId, req.actorId, (m) => {
+        const before = m.redaction[key];
+        const redaction = { ...m.redaction };
+        if (removing) delete redaction[key];
+        else redaction[key] = profile;
+        return {
+          next: { ...m, redaction },
+          type: 'redaction',
+          id: key,
+          operation: op(before, removing),
+          before,
+          after: removing ? undefined : profile,
+        };
+      });
+      return create(PutRedactionResponseSchema, { version });
     },
   };
 }

@@ -1,176 +1,130 @@
 import assert from 'node:assert/strict';
-import type { OrgPolicy, RoleModel } from '../../src/domain/model.js';
-import {
-  createPolicyCache,
-  type ModelSource,
-  type PolicyLoader,
-} from '../../src/domain/policy-cache.js';
+import { EMPTY_MODEL, type OrgModel, type OrgPolicy } from '../../src/domain/model.js';
+import { createPolicyCache } from '../../src/domain/policy-cache.js';
+import { memorySource, recordingLoader } from '../support/memory-source.js';
 
-/** An in-memory model source whose answers can be held until released. */
-function memorySource(initial: Record<string, OrgPolicy>) {
-  const models = new Map(Object.entries(initial));
-  const gates: Array<() => void> = [];
-  let held = false;
-  const wait = () =>
-    held ? new Promise<void>((resolve) => gates.push(resolve)) : Promise.resolve();
-  const source = {
-    versionCalls: 0,
-    loadCalls: 0,
-    failNextLoad: false,
-    async version(orgId: string): Promise<number> {
-      source.versionCalls += 1;
-      await wait();
-      return models.get(orgId)?.version ?? 0;
-    },
-    async load(orgId: string): Promise<OrgPolicy> {
-      source.loadCalls += 1;
-      await wait();
-      if (source.failNextLoad) {
-        source.failNextLoad = false;
-        throw new Error('database unavailable');
-      }
-      return models.get(orgId) ?? { orgId, version: 0, roles: [] };
-    },
-    /** Replaces an org's model (an edit on another replica). */
-    edit(orgId: string, roles: RoleModel[]): void {
-      models.set(orgId, { orgId, version: (models.get(orgId)?.version ?? 0) + 1, roles });
-    },
-    hold(): void {
-      held = true;
-    },
-    release(): void {
-      held = false;
-      gates.splice(0).forEach((open) => open());
-    },
-  } satisfies ModelSource & Record<string, unknown>;
-  return source;
-}
-
-/** A loader recording what was loaded. */
-function recordingLoader() {
-  const loads: Array<{ orgId: string; version: number; ids: string[] }> = [];
-  const loader: PolicyLoader = {
-    load: (orgId, version, policies) => loads.push({ orgId, version, ids: Object.keys(policies) }),
-  };
-  return { loader, loads };
-}
-
-const dev: RoleModel = {
-  name: 'dev',
-  description: '',
-  grants: [{ resourceType: 'model', resourceId: '*', effect: 'allow' }],
-};
-const model = (version: number): OrgPolicy => ({ orgId: 'org_p', version, roles: [dev] });
+const ORG = 'org_p';
 const HOUR = 3_600_000;
+const allowing = (model: string): OrgModel => ({
+  ...EMPTY_MODEL,
+  roles: [
+    {
+      name: 'dev',
+      description: '',
+      grants: [{ resourceType: 'model', resourceId: model, effect: 'allow' }],
+    },
+  ],
+});
+const at = (version: number, model = allowing('*')): OrgPolicy => ({ orgId: ORG, version, model });
+
+function setup(freshnessMs = HOUR, initial = at(3)) {
+  const source = memorySource({ [ORG]: initial });
+  const engine = recordingLoader();
+  const cache = createPolicyCache({ source, engine, freshnessMs });
+  return { source, engine, cache };
+}
 
 describe('createPolicyCache', () => {
-  it('loads and compiles an org on first use', async () => {
-    const source = memorySource({ org_p: model(3) });
-    const { loader, loads } = recordingLoader();
-    const cache = createPolicyCache({ source, engine: loader, freshnessMs: HOUR });
-    assert.equal(await cache.ensure('org_p'), 3);
-    assert.deepEqual(loads, [{ orgId: 'org_p', version: 3, ids: ['role/dev/allow/model/*'] }]);
-  });
-
-  it('reuses a loaded version within the freshness window without asking the source', async () => {
-    const source = memorySource({ org_p: model(3) });
-    const { loader, loads } = recordingLoader();
-    const cache = createPolicyCache({ source, engine: loader, freshnessMs: HOUR });
-    await cache.ensure('org_p');
-    source.edit('org_p', []);
-    assert.equal(await cache.ensure('org_p'), 3);
-    assert.equal(source.versionCalls, 1);
-    assert.equal(loads.length, 1);
-  });
-
-  it('re-reads the version but does not reload when it is unchanged after the window', async () => {
-    const source = memorySource({ org_p: model(3) });
-    const { loader, loads } = recordingLoader();
-    const cache = createPolicyCache({ source, engine: loader, freshnessMs: 0 });
-    await cache.ensure('org_p');
-    assert.equal(await cache.ensure('org_p'), 3);
-    assert.equal(source.versionCalls, 2);
+  it('loads, compiles and preparses an org on first use', async () => {
+    const { source, engine, cache } = setup();
+    const loaded = await cache.ensure(ORG);
+    assert.equal(loaded.version, 3);
+    assert.deepEqual(engine.loads, [{ orgId: ORG, ids: ['role/dev/allow/model/*'] }]);
     assert.equal(source.loadCalls, 1);
-    assert.equal(loads.length, 1);
+    assert.equal(cache.loadedVersion(ORG), 3);
   });
 
-  it('reloads when the version changed after the window', async () => {
-    const source = memorySource({ org_p: model(3) });
-    const { loader, loads } = recordingLoader();
-    const cache = createPolicyCache({ source, engine: loader, freshnessMs: 0 });
-    await cache.ensure('org_p');
-    source.edit('org_p', []);
-    assert.equal(await cache.ensure('org_p'), 4);
-    assert.deepEqual(
-      loads.map((l) => [l.version, l.ids.length]),
-      [
-        [3, 1],
-        [4, 0],
-      ],
-    );
-  });
-
-  it('shares one refresh among concurrent callers for an org', async () => {
-    const source = memorySource({ org_p: model(3) });
-    const { loader, loads } = recordingLoader();
-    const cache = createPolicyCache({ source, engine: loader, freshnessMs: 0 });
+  it('loads an org once for many concurrent first uses (single flight)', async () => {
+    const { source, engine, cache } = setup();
     source.hold();
-    const pending = Array.from({ length: 5 }, () => cache.ensure('org_p'));
+    const pending = Array.from({ length: 10 }, () => cache.ensure(ORG));
     source.release();
-    assert.deepEqual(await Promise.all(pending), [3, 3, 3, 3, 3]);
-    assert.equal(source.versionCalls, 1);
+    const versions = (await Promise.all(pending)).map((p) => p.version);
+    assert.deepEqual(versions, Array<number>(10).fill(3));
     assert.equal(source.loadCalls, 1);
-    assert.equal(loads.length, 1);
+    assert.equal(engine.loads.length, 1);
   });
 
-  it('forces a reload after invalidate, even within the window', async () => {
-    const source = memorySource({ org_p: model(3) });
-    const { loader, loads } = recordingLoader();
-    const cache = createPolicyCache({ source, engine: loader, freshnessMs: HOUR });
-    await cache.ensure('org_p');
-    source.edit('org_p', []);
-    cache.invalidate('org_p');
-    assert.equal(await cache.ensure('org_p'), 4);
-    assert.equal(loads.length, 2);
+  it('serves a loaded version within the freshness bound without asking the source', async () => {
+    const { source, cache } = setup();
+    await cache.ensure(ORG);
+    source.edit(ORG, allowing('claude-haiku-4-5'));
+    assert.equal((await cache.ensure(ORG)).version, 3);
+    assert.equal(source.versionCalls, 0);
   });
 
-  it('rejects when loading fails, and tries again on the next call', async () => {
-    const source = memorySource({ org_p: model(3) });
-    const { loader, loads } = recordingLoader();
-    const cache = createPolicyCache({ source, engine: loader, freshnessMs: HOUR });
+  it('re-checks the version once the freshness bound has passed, loading only when it changed', async () => {
+    const { source, engine, cache } = setup(0);
+    await cache.ensure(ORG);
+    assert.equal((await cache.ensure(ORG)).version, 3);
+    assert.deepEqual(
+      [source.versionCalls, source.loadCalls],
+      [1, 1],
+      'unchanged: one version query, no load',
+    );
+    source.edit(ORG, allowing('claude-haiku-4-5'));
+    assert.equal((await cache.ensure(ORG)).version, 4);
+    assert.deepEqual([source.versionCalls, source.loadCalls, engine.loads.length], [2, 2, 2]);
+  });
+
+  it('loads an announced version at once, inside the freshness bound', async () => {
+    const { source, engine, cache } = setup();
+    await cache.ensure(ORG);
+    source.edit(ORG, allowing('claude-haiku-4-5'));
+    await cache.refresh(ORG, 4);
+    assert.equal((await cache.ensure(ORG)).version, 4);
+    assert.deepEqual(engine.loads.at(-1)?.ids, ['role/dev/allow/model/claude-haiku-4-5']);
+  });
+
+  it('ignores an announcement of a version already loaded', async () => {
+    const { source, cache } = setup();
+    await cache.ensure(ORG);
+    await cache.refresh(ORG, 3);
+    await cache.refresh(ORG, 2);
+    assert.deepEqual([source.versionCalls, source.loadCalls], [0, 1]);
+  });
+
+  it('loads the announced version even when a check that read the old version is in flight', async () => {
+    const { source, cache } = setup(0);
+    await cache.ensure(ORG);
+    source.hold();
+    const check = cache.ensure(ORG); // reads version 3, answer delayed
+    source.edit(ORG, allowing('claude-haiku-4-5'));
+    const refresh = cache.refresh(ORG, 4);
+    source.release();
+    await Promise.all([check, refresh]);
+    assert.equal(cache.loadedVersion(ORG), 4);
+  });
+
+  it('never replaces a newer version with an older one read from a lagging source', async () => {
+    const { source, cache } = setup();
+    await cache.ensure(ORG);
+    source.edit(ORG, allowing('claude-haiku-4-5'), 2); // a stale read after failover
+    await cache.refresh(ORG);
+    assert.equal(cache.loadedVersion(ORG), 3);
+    assert.deepEqual((await cache.ensure(ORG)).model, allowing('*'));
+  });
+
+  it('keeps the previous version when a new one cannot be loaded, and retries next time', async () => {
+    const { source, engine, cache } = setup();
+    await cache.ensure(ORG);
+    source.edit(ORG, allowing('claude-haiku-4-5'));
     source.failNextLoad = true;
-    await assert.rejects(cache.ensure('org_p'), /database unavailable/);
-    assert.equal(loads.length, 0);
-    assert.equal(await cache.ensure('org_p'), 3);
-    assert.equal(loads.length, 1);
+    await assert.rejects(cache.refresh(ORG, 4), /database unavailable/);
+    engine.failNext = true;
+    await assert.rejects(cache.refresh(ORG, 4), /does not parse/);
+    assert.equal(cache.loadedVersion(ORG), 3);
+    await cache.refresh(ORG, 4);
+    assert.equal(cache.loadedVersion(ORG), 4);
   });
 
-  it('does not mark a version loaded when the engine refuses it', async () => {
-    const source = memorySource({ org_p: model(3) });
-    let refuse = true;
-    const loader: PolicyLoader = {
-      load: () => {
-        if (refuse) throw new Error('policy set does not parse');
-      },
-    };
-    const cache = createPolicyCache({ source, engine: loader, freshnessMs: HOUR });
-    await assert.rejects(cache.ensure('org_p'), /does not parse/);
-    refuse = false;
-    assert.equal(await cache.ensure('org_p'), 3);
-    assert.equal(source.loadCalls, 2);
-  });
-
-  it('keeps orgs apart', async () => {
-    const source = memorySource({
-      org_p: model(3),
-      org_q: { orgId: 'org_q', version: 9, roles: [] },
-    });
-    const { loader, loads } = recordingLoader();
-    const cache = createPolicyCache({ source, engine: loader, freshnessMs: HOUR });
-    assert.deepEqual(await Promise.all([cache.ensure('org_p'), cache.ensure('org_q')]), [3, 9]);
-    assert.deepEqual(loads.map((l) => [l.orgId, l.version]).sort(), [
-      ['org_p', 3],
-      ['org_q', 9],
-    ]);
+  it('starts an org never edited at version 0 with nothing allowed', async () => {
+    const source = memorySource();
+    const cache = createPolicyCache({ source, engine: recordingLoader(), freshnessMs: HOUR });
+    const loaded = await cache.ensure('org_new');
+    assert.deepEqual(
+      { version: loaded.version, model: loaded.model },
+      { version: 0, model: EMPTY_MODEL },
+    );
   });
 });

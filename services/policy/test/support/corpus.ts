@@ -1,100 +1,154 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Effect, RoleModel } from '../../src/domain/model.js';
+import { create, type JsonValue } from '@bufbuild/protobuf';
+import { PrincipalKind, PrincipalSchema } from '@fortress/proto/common/v1/common_pb';
+import { productFromName } from '@fortress/kit/enum-names';
+import type { DecisionInput } from '../../src/domain/cedar-request.js';
+import { EMPTY_MODEL, type OrgModel, type ResourceType } from '../../src/domain/model.js';
 
-/** One request of a corpus file and what the decision must be. */
-export interface CorpusRequest {
-  name: string;
-  principal: { roles: string[]; products: string[]; patKeyId: string };
-  action: string;
-  resourceType: string;
-  model: string;
-  decision: 'allow' | 'deny';
-  reasons: Array<{ code: string; ruleId: string }>;
+/** A reason as the corpus states it (order does not matter). */
+export interface ExpectedReason {
+  code: string;
+  ruleId: string;
 }
 
-/** One corpus file: an org's roles and requests against them. */
-export interface CorpusCase {
+/** One request of a corpus file and the decision it must get. */
+export interface CorpusRequest {
+  name: string;
+  input: DecisionInput;
+  decision: 'allow' | 'deny';
+  reasons: ExpectedReason[];
+  /** On allow: the clamp the PAT key imposes (0 when none). */
+  maxTokensClamp: number;
+}
+
+/** A model the admin-side validation must refuse, naming `field` (or, by: cedar, the validator). */
+export interface CorpusRefusal {
+  name: string;
+  /** A PolicyModel in protobuf JSON. */
+  model: JsonValue;
+  field: string;
+  by: 'admin' | 'cedar';
+}
+
+/** One corpus file: an org model with requests against it, and models that must be refused. */
+export interface CorpusFile {
   file: string;
   description: string;
-  roles: RoleModel[];
+  model: OrgModel;
   requests: CorpusRequest[];
+  refused: CorpusRefusal[];
+}
+
+/** A request in the corpus's JSON. */
+interface RawRequest {
+  name: string;
+  principal: {
+    kind?: 'admin' | 'user' | 'org_key';
+    roles?: string[];
+    products?: string[];
+    patKeyId?: string;
+    attributes?: Record<string, string>;
+  };
+  action: string;
+  resource: { type: ResourceType; id?: string; destructive?: boolean };
+  clientIp?: string;
+  now?: string;
+  maxTokens?: number;
+  decision: 'allow' | 'deny';
+  reasons: ExpectedReason[];
+  maxTokensClamp?: number;
 }
 
 const CORPUS_DIR = fileURLToPath(new URL('../corpus', import.meta.url));
+const KINDS = {
+  admin: PrincipalKind.ADMIN,
+  user: PrincipalKind.USER,
+  org_key: PrincipalKind.ORG_KEY,
+};
+/** A Wednesday noon, when no time is given. */
+const DEFAULT_NOW = '2026-06-03T12:00:00Z';
 
-type Json = Record<string, unknown>;
-
-function field<T>(obj: Json, key: string, check: (v: unknown) => v is T, where: string): T {
-  const v = obj[key];
-  if (!check(v)) throw new Error(`${where}: "${key}" is missing or has the wrong type`);
-  return v;
-}
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isObject = (v: unknown): v is Json =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
-const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
-const isEffect = (v: unknown): v is Effect => v === 'allow' || v === 'deny';
-const isDecision = (v: unknown): v is 'allow' | 'deny' => v === 'allow' || v === 'deny';
-
-function parseRole(v: unknown, where: string): RoleModel {
-  if (!isObject(v)) throw new Error(`${where}: a role must be an object`);
-  return {
-    name: field(v, 'name', isString, where),
-    description: isString(v['description']) ? v['description'] : '',
-    grants: field(v, 'grants', isArray, where).map((g, i) => {
-      if (!isObject(g)) throw new Error(`${where}: grant ${i} must be an object`);
-      if (g['resourceType'] !== 'model')
-        throw new Error(`${where}: grant ${i} must be for a model`);
-      return {
-        resourceType: 'model',
-        resourceId: field(g, 'resourceId', isString, where),
-        effect: field(g, 'effect', isEffect, where),
-      };
-    }),
-  };
+function need(ok: boolean, where: string, what: string): void {
+  if (!ok) throw new Error(`${where}: ${what}`);
 }
 
-function parseRequest(v: unknown, where: string): CorpusRequest {
-  if (!isObject(v)) throw new Error(`${where}: a request must be an object`);
-  const principal = field(v, 'principal', isObject, where);
+function parseRequest(r: RawRequest, where: string): CorpusRequest {
+  need(
+    typeof r.name === 'string' && typeof r.action === 'string',
+    where,
+    'a request needs a name and an action',
+  );
+  need(
+    r.decision === 'allow' || r.decision === 'deny',
+    `${where} "${r.name}"`,
+    'decision must be allow or deny',
+  );
+  need(
+    Array.isArray(r.reasons) && r.reasons.length > 0,
+    `${where} "${r.name}"`,
+    'reasons must list at least one reason',
+  );
+  const now = new Date(r.now ?? DEFAULT_NOW);
+  need(!Number.isNaN(now.getTime()), `${where} "${r.name}"`, 'now must be an ISO instant');
+  const p = r.principal;
   return {
-    name: field(v, 'name', isString, where),
-    principal: {
-      roles: field(principal, 'roles', isStrings, where),
-      products: field(principal, 'products', isStrings, where),
-      patKeyId: field(principal, 'patKeyId', isString, where),
+    name: r.name,
+    input: {
+      principal: create(PrincipalSchema, {
+        orgId: 'org_corpus',
+        subjectId: 'usr_corpus',
+        kind: KINDS[p.kind ?? 'user'],
+        roles: p.roles ?? [],
+        products: (p.products ?? []).map(productFromName),
+        patKeyId: p.patKeyId ?? '',
+        attributes: p.attributes ?? {},
+      }),
+      action: r.action,
+      resourceType: r.resource.type,
+      resourceId: r.resource.id ?? '',
+      destructive: r.resource.destructive ?? false,
+      clientIp: r.clientIp ?? '10.0.0.1',
+      maxTokens: r.maxTokens ?? 0,
+      now,
     },
-    action: field(v, 'action', isString, where),
-    resourceType: isString(v['resourceType']) ? v['resourceType'] : 'model',
-    model: field(v, 'model', isString, where),
-    decision: field(v, 'decision', isDecision, where),
-    reasons: field(v, 'reasons', isArray, where).map((r) => {
-      if (!isObject(r)) throw new Error(`${where}: a reason must be an object`);
-      return {
-        code: field(r, 'code', isString, where),
-        ruleId: field(r, 'ruleId', isString, where),
-      };
-    }),
+    decision: r.decision,
+    reasons: r.reasons.map(({ code, ruleId }) => ({ code, ruleId })),
+    maxTokensClamp: r.maxTokensClamp ?? 0,
   };
 }
 
 /** Reads every `corpus/*.json`, failing loudly on a malformed file. */
-export function readCorpus(): CorpusCase[] {
+export function readCorpus(): CorpusFile[] {
   return readdirSync(CORPUS_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => {
       const where = basename(f);
-      const raw: unknown = JSON.parse(readFileSync(join(CORPUS_DIR, f), 'utf8'));
-      if (!isObject(raw)) throw new Error(`${where}: must be a JSON object`);
+      const raw = JSON.parse(readFileSync(join(CORPUS_DIR, f), 'utf8')) as {
+        description?: string;
+        model?: Partial<OrgModel>;
+        requests?: RawRequest[];
+        refused?: Array<Omit<CorpusRefusal, 'by'> & { by?: 'cedar' }>;
+      };
+      need(typeof raw.description === 'string', where, 'needs a description');
+      need(
+        (raw.requests?.length ?? 0) + (raw.refused?.length ?? 0) > 0,
+        where,
+        'needs requests or refused models',
+      );
       return {
         file: where.replace(/\.json$/, ''),
-        description: field(raw, 'description', isString, where),
-        roles: field(raw, 'roles', isArray, where).map((r) => parseRole(r, where)),
-        requests: field(raw, 'requests', isArray, where).map((r) => parseRequest(r, where)),
+        description: raw.description ?? '',
+        model: { ...EMPTY_MODEL, ...raw.model },
+        requests: (raw.requests ?? []).map((r) => parseRequest(r, where)),
+        refused: (raw.refused ?? []).map((r) => ({ ...r, by: r.by ?? 'admin' })),
       };
     });
+}
+
+/** Reasons as a sorted list of "code ruleId", for order-insensitive comparison. */
+export function reasonSet(reasons: ExpectedReason[]): string[] {
+  return reasons.map((r) => `${r.code} ${r.ruleId}`).sort();
 }

@@ -1,83 +1,86 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import { CEDAR_SCHEMA } from '../../domain/compile.js';
+import type { CedarRequest } from '../../domain/cedar-request.js';
+import type { CompiledPolicy } from '../../domain/compile.js';
+import type { CedarAnswer } from '../../domain/decide.js';
 
-/** A Cedar authorization request in our entity model. */
-export interface CedarRequest {
-  subjectId: string;
-  roles: string[];
-  action: string;
-  model: string;
+/** Maps Cedar's answer to ours; a failure to evaluate at all is an error (a deny). */
+function answerOf(answer: cedar.AuthorizationAnswer): CedarAnswer {
+  if (answer.type === 'failure')
+    return { decision: 'deny', determining: [], errors: answer.errors.map((e) => e.message) };
+  const { decision, diagnostics } = answer.response;
+  return {
+    decision,
+    determining: diagnostics.reason,
+    errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+  };
 }
-
-/** Cedar's answer: the decision, the policy ids that determined it, and any errors. */
-export interface CedarAnswer {
-  decision: 'allow' | 'deny';
-  determining: string[];
-  errors: string[];
-}
-
-const PRINCIPAL = 'Fortress::Principal';
 
 /**
- * Cedar through its WebAssembly build: policy sets are validated against the schema when
- * saved, preparsed once per org and version, and evaluated statefully on the hot path.
+ * Cedar through its WebAssembly build: a policy set is validated against its schema when saved,
+ * preparsed once per org and version (replacing the previous one in one step), and evaluated
+ * statefully on the hot path. Requests are evaluated with the schema: Cedar derives the action
+ * groups ("gateway", "admin", "admin:read") from it, without which `action in …` never matches.
  */
 export function createCedarEngine() {
-  const loaded = new Map<string, number>();
+  /** The preparsed schema of each loaded org (a schema depends only on the org's zone count). */
+  const schemaOf = new Map<string, string>();
   return {
-    /** Validation errors of a policy set against the schema; empty when it is valid. */
-    validate(policies: Record<string, string>): string[] {
+    /** Parse and validation errors of a compiled policy set; empty when it is valid. */
+    validate(compiled: CompiledPolicy): string[] {
       const answer = cedar.validate({
-        schema: CEDAR_SCHEMA,
-        policies: { staticPolicies: policies },
+        schema: compiled.schema,
+        policies: { staticPolicies: compiled.policies },
         validationSettings: { mode: 'strict' },
       });
       if (answer.type === 'failure') return answer.errors.map((e) => e.message);
       return answer.validationErrors.map((e) => `${e.policyId}: ${e.error.message}`);
     },
 
-    /** Preparses an org's policy set, replacing the previous version atomically. */
-    load(orgId: string, version: number, policies: Record<string, string>): void {
-      const answer = cedar.preparsePolicySet(orgId, { staticPolicies: policies });
+    /** Preparses an org's policy set under the org's id, replacing the previous version. */
+    load(orgId: string, compiled: CompiledPolicy): void {
+      const schemaName = `fortress-zones-${compiled.zones.length}`;
+      const schema = cedar.preparseSchema(schemaName, compiled.schema);
+      if (schema.type === 'failure') {
+        throw new Error(`schema does not parse: ${schema.errors.map((e) => e.message).join('; ')}`);
+      }
+      const answer = cedar.preparsePolicySet(orgId, { staticPolicies: compiled.policies });
       if (answer.type === 'failure') {
         throw new Error(
           `policy set does not parse: ${answer.errors.map((e) => e.message).join('; ')}`,
         );
       }
-      loaded.set(orgId, version);
+      schemaOf.set(orgId, schemaName);
     },
 
-    /** The version loaded for an org, if any. */
-    loadedVersion(orgId: string): number | undefined {
-      return loaded.get(orgId);
-    },
-
-    /** Evaluates one request against the org's loaded policy set. */
+    /** Evaluates a request against the org's preparsed policy set. */
     authorize(orgId: string, request: CedarRequest): CedarAnswer {
-      const principal = { type: PRINCIPAL, id: request.subjectId };
-      const answer = cedar.statefulIsAuthorized({
-        principal,
-        action: { type: 'Fortress::Action', id: request.action },
-        resource: { type: 'Fortress::Model', id: request.model },
-        context: {},
-        preparsedPolicySetId: orgId,
-        entities: [
-          {
-            uid: principal,
-            attrs: {},
-            parents: request.roles.map((id) => ({ type: 'Fortress::Role', id })),
-          },
-        ],
-      });
-      if (answer.type === 'failure') {
-        return { decision: 'deny', determining: [], errors: answer.errors.map((e) => e.message) };
-      }
-      const { decision, diagnostics } = answer.response;
-      return {
-        decision,
-        determining: diagnostics.reason,
-        errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
-      };
+      const schemaName = schemaOf.get(orgId);
+      return answerOf(
+        cedar.statefulIsAuthorized({
+          principal: request.principal,
+          action: request.action,
+          resource: request.resource,
+          context: request.context as cedar.Context,
+          entities: request.entities as cedar.Entities,
+          preparsedPolicySetId: orgId,
+          ...(schemaName ? { preparsedSchemaName: schemaName } : {}),
+        }),
+      );
+    },
+
+    /** Evaluates a request against a policy set that is not loaded (Simulate). */
+    authorizeOnce(compiled: CompiledPolicy, request: CedarRequest): CedarAnswer {
+      return answerOf(
+        cedar.isAuthorized({
+          principal: request.principal,
+          action: request.action,
+          resource: request.resource,
+          context: request.context as cedar.Context,
+          entities: request.entities as cedar.Entities,
+          policies: { staticPolicies: compiled.policies },
+          schema: compiled.schema,
+        }),
+      );
     },
   };
 }

@@ -1,65 +1,75 @@
 import type pg from 'pg';
 import { inTenant } from '@fortress/kit/pg';
-import type { OrgPolicy, RoleModel } from '../../domain/model.js';
+import { EMPTY_MODEL, type OrgModel, type OrgPolicy } from '../../domain/model.js';
 
-/** Policy's PostgreSQL store of org models. */
+/** The result of an edit: the new version and the model before and after. */
+export interface Edit {
+  version: number;
+  before: OrgModel;
+  after: OrgModel;
+}
+
+/** Policy's PostgreSQL store: one versioned model document per org. */
 export function createPolicyStore(pool: pg.Pool) {
+  const read = async (
+    db: Pick<pg.PoolClient, 'query'>,
+    orgId: string,
+    lock: boolean,
+  ): Promise<OrgPolicy> => {
+    const { rows } = await db.query<{ version: string; model: OrgModel }>(
+      `SELECT version, model FROM models WHERE org_id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [orgId],
+    );
+    const row = rows[0];
+    return row
+      ? { orgId, version: Number(row.version), model: { ...EMPTY_MODEL, ...row.model } }
+      : { orgId, version: 0, model: EMPTY_MODEL };
+  };
+
   return {
     /** The org's current version (0 when it has never been edited). */
     async version(orgId: string): Promise<number> {
       return inTenant(pool, orgId, async (db) => {
         const { rows } = await db.query<{ version: string }>(
-          'SELECT version FROM versions WHERE org_id = $1',
+          'SELECT version FROM models WHERE org_id = $1',
           [orgId],
         );
         return rows[0] ? Number(rows[0].version) : 0;
       });
     },
 
-    /** The org's whole model at its current version, read in one transaction. */
-    async load(orgId: string): Promise<OrgPolicy> {
-      return inTenant(pool, orgId, async (db) => {
-        const v = await db.query<{ version: string }>(
-          'SELECT version FROM versions WHERE org_id = $1',
-          [orgId],
-        );
-        const r = await db.query<{
-          name: string;
-          description: string;
-          grants: RoleModel['grants'];
-        }>('SELECT name, description, grants FROM roles WHERE org_id = $1 ORDER BY name', [orgId]);
-        return { orgId, version: v.rows[0] ? Number(v.rows[0].version) : 0, roles: r.rows };
-      });
+    /** The org's model at its current version. */
+    load(orgId: string): Promise<OrgPolicy> {
+      return inTenant(pool, orgId, (db) => read(db, orgId, false));
     },
 
     /**
-     * Saves a role if `check` accepts the resulting model, and bumps the version, all in one
-     * transaction (the row lock on the version serialises concurrent edits of one org).
+     * Applies an edit under the org's row lock, so concurrent edits serialise: `change` gets
+     * the current model and returns the next one (or throws to refuse it, changing nothing);
+     * the result is saved as the next version once `beforeCommit` (the change event) succeeds.
      */
-    async putRole(
+    async edit(
       orgId: string,
-      role: RoleModel,
-      check: (roles: RoleModel[]) => void,
-    ): Promise<{ version: number; before: RoleModel | undefined }> {
+      actor: string,
+      change: (current: OrgModel) => OrgModel,
+      beforeCommit: (edit: Edit) => Promise<void>,
+    ): Promise<Edit> {
       return inTenant(pool, orgId, async (db) => {
-        const { rows: vrows } = await db.query<{ version: string }>(
-          `INSERT INTO versions (org_id, version) VALUES ($1, 1)
-           ON CONFLICT (org_id) DO UPDATE SET version = versions.version + 1, updated_at = now()
-           RETURNING version`,
-          [orgId],
-        );
-        const { rows } = await db.query<RoleModel>(
-          'SELECT name, description, grants FROM roles WHERE org_id = $1 ORDER BY name',
-          [orgId],
-        );
-        const before = rows.find((r) => r.name === role.name);
-        check([...rows.filter((r) => r.name !== role.name), role]);
         await db.query(
-          `INSERT INTO roles (org_id, name, description, grants) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (org_id, name) DO UPDATE SET description = $3, grants = $4, updated_at = now()`,
-          [orgId, role.name, role.description, JSON.stringify(role.grants)],
+          `INSERT INTO models (org_id, version, model) VALUES ($1, 0, $2) ON CONFLICT (org_id) DO NOTHING`,
+          [orgId, JSON.stringify(EMPTY_MODEL)],
         );
-        return { version: Number(vrows[0]?.version), before };
+        const current = await read(db, orgId, true);
+        const next = change(current.model);
+        const { rows } = await db.query<{ version: string }>(
+          `UPDATE models SET version = version + 1, model = $2, updated_at = now(), updated_by = $3
+           WHERE org_id = $1 RETURNING version`,
+          [orgId, JSON.stringify(next), actor],
+        );
+        const edit = { version: Number(rows[0]?.version), before: current.model, after: next };
+        // Inside the transaction: if the change event cannot be published, nothing changes.
+        await beforeCommit(edit);
+        return edit;
       });
     },
   };
