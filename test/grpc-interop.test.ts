@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { IdentityService } from '@fortress/proto/identity/v1/identity_pb';
+import { createGrpcServiceClient } from '@fortress/kit/grpc-client';
+import { apiTelemetry } from '@fortress/kit/telemetry';
 import { loadTls } from '@fortress/kit/tls';
 import { REPO_ROOT } from '@fortress/harness/stack/paths';
 import { useStack, type TestStack } from './support/stack.js';
@@ -96,5 +100,30 @@ describe('standard gRPC interoperability', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('lets the edge’s grpc-js client talk only to the service it expects (SPIFFE id)', async () => {
+    const org = await stack.seed();
+    const options = {
+      baseUrl: stack.urls['identity'] ?? '',
+      tls: loadTls(stack.tlsDir, 'edge'),
+      telemetry: apiTelemetry('test'),
+      defaultTimeoutMs: 3000,
+    };
+    const right = createGrpcServiceClient(IdentityService, {
+      ...options,
+      expectedService: 'identity',
+    });
+    const reply = await right.authenticate({ apiKey: org.orgKey });
+    assert.equal(reply.principal?.orgId, org.orgId);
+    const impostor = createGrpcServiceClient(IdentityService, {
+      ...options,
+      expectedService: 'vault',
+    });
+    await assert.rejects(impostor.authenticate({ apiKey: org.orgKey }), (err: unknown) => {
+      assert.ok(err instanceof ConnectError);
+      assert.equal(err.code, Code.Unavailable);
+      return true;
+    });
   });
 });
