@@ -61,6 +61,8 @@ async function start(): Promise<TestStack> {
     },
   });
   const admin = new pg.Pool({ connectionString: stack.adminDatabaseUrl, max: 2 });
+  // An idle connection dropped by a PostgreSQL restart must not crash the test process.
+  admin.on('error', () => undefined);
   const stopStack = stack.stop.bind(stack);
   const issuedOrgKeys: string[] = [];
   return Object.assign(stack, {
