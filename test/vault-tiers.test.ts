@@ -14,7 +14,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { PrincipalKind, Tier } from '@fortress/proto/common/v1/common_pb';
+import { Decision, PrincipalKind, Tier } from '@fortress/proto/common/v1/common_pb';
 import { CredentialKind } from '@fortress/proto/vault/v1/vault_pb';
 import { operatorClients, type OperatorClients } from '@fortress/harness/stack/operator-clients';
 import { CUSTOMER_KMS_CREDENTIALS } from '@fortress/harness/stack/stack';
@@ -192,14 +192,20 @@ describe('vault tiers through the whole stack', () => {
       subjectId: 'usr_e2e',
       deviceId: 'dev_e2e',
     };
-    const sessionToken = await policySigned({
-      org: orgId,
-      rid: requestId,
-      act: 'vault:session.open',
-      cred: 'vault:session',
-      dev: 'dev_e2e',
-      pst: 'compliant',
-    });
+    // Policy signs a session token only for a verified user on a compliant device.
+    const ask = (deviceCompliant: boolean) =>
+      stack.operator.policy.decide({
+        principal,
+        action: 'vault:session.open',
+        context: { requestId },
+        deviceCompliant,
+      });
+    const refused = await ask(false);
+    assert.equal(refused.decision, Decision.DENY);
+    assert.equal(refused.reasons[0]?.code, 'device_noncompliant');
+    assert.equal(refused.decisionToken, '');
+    const sessionToken = (await ask(true)).decisionToken;
+    assert.ok(sessionToken);
     await assert.rejects(
       stack.operator.vault.openSession({ principal, requestId, decisionToken: sessionToken }),
       deniedWith(Code.PermissionDenied, 'caller_not_edge'),

@@ -18,14 +18,19 @@ export interface DecisionBinding {
 
 type Key = CryptoKey | KeyObject;
 
-/** Signs a decision token (Ed25519) that expires after `ttlSeconds`. */
+/**
+ * Signs a decision token (Ed25519) that expires after `ttlSeconds`. `extra` adds claims a
+ * particular audience checks (e.g. the device and posture of a Zero Trust session).
+ */
 export async function signDecisionToken(
   key: Key,
   keyId: string,
   binding: DecisionBinding,
   ttlSeconds: number,
+  extra: Record<string, string> = {},
 ): Promise<string> {
   return new SignJWT({
+    ...extra,
     org: binding.orgId,
     cred: binding.credentialRef,
     rid: binding.requestId,

@@ -9,6 +9,7 @@ import {
   RedactionKind,
   SettleResponseSchema,
   SimulateResponseSchema,
+  type DecideRequest,
   type PolicyService,
 } from '@fortress/proto/policy/v1/policy_pb';
 import { signDecisionToken } from '@fortress/kit/decision-token';
@@ -24,6 +25,11 @@ import { decide, type DecisionReason, type Verdict } from '../domain/decide.js';
 import type { OrgModel } from '../domain/model.js';
 import type { LoadedPolicy, PolicyCache } from '../domain/policy-cache.js';
 import { quotaPlan, type QuotaClaim } from '../domain/quota-plan.js';
+import {
+  SESSION_ACTION,
+  SESSION_CREDENTIAL_REF,
+  decideSession,
+} from '../domain/session-decision.js';
 import { decisionInput } from './decision-input.js';
 import { modelFrom } from './model-from-proto.js';
 import { notificationEnvelope } from './policy-events.js';
@@ -89,12 +95,42 @@ export function createPolicyRpc(deps: PolicyRpcDeps): Partial<ServiceImpl<typeof
       ...(retryAfter ? { retryAfter: timestampFromDate(retryAfter) } : {}),
     });
 
+  /** A Zero Trust session: no policy version involved; the token carries device and posture. */
+  const decideSessionRequest = async (req: DecideRequest, requestId: string) => {
+    const principal = req.principal;
+    if (!principal?.orgId)
+      throw new InvalidArgumentError('principal.org_id', 'principal.org_id is required');
+    const verdict = decideSession(principal, req.deviceCompliant);
+    if (!verdict.allow)
+      return create(DecideResponseSchema, { decision: Decision.DENY, reasons: verdict.reasons });
+    const token = await signDecisionToken(
+      deps.signingKey.key,
+      deps.signingKey.keyId,
+      {
+        orgId: principal.orgId,
+        subjectId: principal.subjectId,
+        credentialRef: SESSION_CREDENTIAL_REF,
+        requestId,
+        action: SESSION_ACTION,
+      },
+      Math.min(deps.tokenTtlSeconds, 60),
+      { dev: principal.deviceId, pst: 'compliant' },
+    );
+    return create(DecideResponseSchema, {
+      decision: Decision.ALLOW,
+      reasons: verdict.reasons,
+      decisionToken: token,
+      obligations: { credentialRef: SESSION_CREDENTIAL_REF },
+    });
+  };
+
   return {
     async decide(req) {
-      const input = decisionInput(req, now());
       const requestId = req.context?.requestId;
       if (!requestId)
         throw new InvalidArgumentError('context.request_id', 'context.request_id is required');
+      if (req.action === SESSION_ACTION) return decideSessionRequest(req, requestId);
+      const input = decisionInput(req, now());
       const orgId = input.principal.orgId;
       const policy = await deps.cache.ensure(orgId);
       const verdict = verdictOf(input, policy.model, policy.compiled.zones, stateful(orgId));
