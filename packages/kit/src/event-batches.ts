@@ -5,9 +5,9 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Logger } from './log.js';
+import { connectNats } from './nats-connection.js';
 import type { Telemetry } from './telemetry.js';
 
 const NANOS_PER_MS = 1_000_000;
@@ -73,19 +73,7 @@ export async function ensureDurable(
  * and ack them all after the commit. Uses its own connection, reconnecting forever.
  */
 export async function startBatchConsumer(o: BatchConsumerOptions): Promise<BatchConsumer> {
-  const nc = await connect({
-    servers: o.url,
-    name: `fortress-${o.service}-batches`,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-  });
-  let connected = true;
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect') connected = false;
-      if (s.type === 'reconnect') connected = true;
-    }
-  })();
+  const { nc, connected } = await connectNats(o.url, `fortress-${o.service}-batches`, o.logger);
   const jsm = await jetstreamManager(nc);
   await ensureDurable(jsm, o);
   const consumer = await jetstream(nc).consumers.get(o.stream, o.durable);
@@ -151,7 +139,7 @@ export async function startBatchConsumer(o: BatchConsumerOptions): Promise<Batch
   })();
 
   return {
-    ready: () => Promise.resolve(connected && !nc.isClosed()),
+    ready: () => Promise.resolve(connected()),
     async lag() {
       const info = await jsm.consumers.info(o.stream, o.durable);
       return { pending: info.num_pending, ackPending: info.num_ack_pending };

@@ -7,10 +7,11 @@ import {
   type JetStreamClient,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { EventEnvelopeSchema, type EventEnvelope } from '@fortress/proto/events/v1/events_pb';
 import type { Logger } from './log.js';
+import { connectNats } from './nats-connection.js';
 import type { Telemetry } from './telemetry.js';
 
 /** The stream every audit event goes to; subjects `audit.<org>.<kind>`. */
@@ -83,22 +84,7 @@ async function ensureStreams(nc: NatsConnection): Promise<void> {
 /** Connects to NATS (reconnecting forever) and makes sure the streams exist. */
 export async function connectEventBus(options: EventBusOptions): Promise<EventBus> {
   const { logger, telemetry } = options;
-  const nc = await connect({
-    servers: options.url,
-    name: `fortress-${options.service}`,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-  });
-  let connected = true;
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect') connected = false;
-      if (s.type === 'reconnect') connected = true;
-      if (s.type === 'disconnect' || s.type === 'reconnect') {
-        logger.warn({ nats: s.type }, 'nats connection status');
-      }
-    }
-  })();
+  const { nc, connected } = await connectNats(options.url, `fortress-${options.service}`, logger);
   await ensureStreams(nc);
   const js: JetStreamClient = jetstream(nc);
   const consumers: Array<{ close(): Promise<void | Error> }> = [];
@@ -200,7 +186,7 @@ export async function connectEventBus(options: EventBusOptions): Promise<EventBu
       })();
     },
 
-    ready: () => Promise.resolve(connected && !nc.isClosed()),
+    ready: () => Promise.resolve(connected()),
 
     async close() {
       for (const c of consumers) await c.close();
