@@ -20,4 +20,6 @@ export const policyConfig = z.object({
   FORTRESS_QUOTA_LEASE_MS: millis(10 * 60_000),
   FORTRESS_REDIS_TIMEOUT_MS: millis(500),
   FORTRESS_AUDIT_ACK_TIMEOUT_MS: millis(2000),
+  /** A JSON file of price-book entries and aliases added to the built-in book (optional). */
+  FORTRESS_PRICE_BOOK_FILE: z.string().optional(),
 });

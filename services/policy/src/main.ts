@@ -9,6 +9,7 @@ import { bootService } from '@fortress/kit/service';
 import { createCedarEngine } from './adapters/cedar/cedar-engine.js';
 import { createPolicyStore } from './adapters/pg/policy-store.js';
 import { createQuotaStore } from './adapters/redis/quota-store.js';
+import { loadPriceBook } from '@fortress/pricing/price-book';
 import { policyConfig } from './config.js';
 import { createPolicyCache } from './domain/policy-cache.js';
 import { createPolicyAdminRpc } from './rpc/policy-admin-service.js';
@@ -65,6 +66,7 @@ await runService(logger, async () => {
           quotas,
           signingKey: { key, keyId: jwk.kid ?? '' },
           tokenTtlSeconds: config.FORTRESS_DECISION_TOKEN_TTL_SECONDS,
+          priceBook: loadPriceBook(config.FORTRESS_PRICE_BOOK_FILE),
           notify: (env) => {
             bus
               .publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS)

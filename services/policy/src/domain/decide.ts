@@ -188,3 +188,39 @@ export function decide(
     redaction: redactionFor(input, model),
   };
 }
+
+/** The action and (empty) resource id of listing the model catalog as a whole. */
+export const CATALOG_ACTION = 'pat:models.list';
+
+/**
+ * Listing the model catalog (`GET /v1/models`, resource id ""): allowed to a PAT principal
+ * whose PAT key is not disabled, so the edge may fetch the catalog with the key's credential;
+ * which models the caller then sees is decided model by model (Explain).
+ */
+export function decideCatalog(input: DecisionInput, model: OrgModel): Verdict {
+  const p = input.principal;
+  if (!p.products.includes(Product.PAT))
+    return deny('wrong_product', 'this api key is not issued for the Claude API');
+  if (!p.patKeyId) return deny('no_pat_key', 'this api key is not bound to a PAT key');
+  const toggle = model.toggles.find((t) => t.targetType === 'pat_key' && t.targetId === p.patKeyId);
+  if (toggle && !toggle.enabled) {
+    return deny(
+      'disabled',
+      `PAT key "${p.patKeyId}" is disabled for the organisation`,
+      `toggle/pat_key/${p.patKeyId}`,
+    );
+  }
+  return {
+    allow: true,
+    reasons: [
+      {
+        code: 'allowed',
+        message: 'the catalog is listed, filtered model by model',
+        ruleId: 'catalog',
+      },
+    ],
+    credentialRef: p.patKeyId,
+    maxTokensClamp: 0,
+    redaction: NONE,
+  };
+}

@@ -13,6 +13,8 @@ export interface QuotaClaim {
   settle: 'now' | 'later';
   ruleId: string;
   kind: 'rate' | 'tokens' | 'spend';
+  /** Spend: settling past this amount (the alert threshold of the cap) raises an alert. */
+  alertAt?: number;
 }
 
 /** The worst case a request may consume, from the edge. */
@@ -122,6 +124,7 @@ export function quotaPlan(model: OrgModel, input: DecisionInput, demand: Demand)
         settle: 'later',
         ruleId: `pat/${pat}/spend`,
         kind: 'spend',
+        alertAt: Math.ceil((limits.monthlySpendCapMicrousd * limits.alertThresholdPercent) / 100),
       });
     }
   }

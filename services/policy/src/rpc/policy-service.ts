@@ -16,12 +16,19 @@ import { signDecisionToken } from '@fortress/kit/decision-token';
 import { InvalidArgumentError } from '@fortress/kit/errors';
 import type { Logger } from '@fortress/kit/log';
 import { requireId } from '@fortress/kit/validate';
+import { priceOf, type PriceBook } from '@fortress/pricing/price-book';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { CedarEngine } from '../adapters/cedar/cedar-engine.js';
 import type { QuotaStore } from '../adapters/redis/quota-store.js';
 import { cedarRequest, type DecisionInput } from '../domain/cedar-request.js';
 import { compileModel, namedResources } from '../domain/compile.js';
-import { decide, type DecisionReason, type Verdict } from '../domain/decide.js';
+import {
+  CATALOG_ACTION,
+  decide,
+  decideCatalog,
+  type DecisionReason,
+  type Verdict,
+} from '../domain/decide.js';
 import type { OrgModel } from '../domain/model.js';
 import type { LoadedPolicy, PolicyCache } from '../domain/policy-cache.js';
 import { quotaPlan, type QuotaClaim } from '../domain/quota-plan.js';
@@ -41,6 +48,8 @@ export interface PolicyRpcDeps {
   quotas: QuotaStore;
   signingKey: { key: CryptoKey | KeyObject; keyId: string };
   tokenTtlSeconds: number;
+  /** Prices models: a model without a price is never allowed (it could not be capped). */
+  priceBook: PriceBook;
   /** Publishes a notification (best effort: the decision does not wait on it). */
   notify: (envelope: EventEnvelope) => void;
   logger: Logger;
@@ -133,9 +142,15 @@ export function createPolicyRpc(deps: PolicyRpcDeps): Partial<ServiceImpl<typeof
       const input = decisionInput(req, now());
       const orgId = input.principal.orgId;
       const policy = await deps.cache.ensure(orgId);
-      const verdict = verdictOf(input, policy.model, policy.compiled.zones, stateful(orgId));
+      const verdict =
+        input.action === CATALOG_ACTION && input.resourceId === ''
+          ? decideCatalog(input, policy.model)
+          : verdictOf(input, policy.model, policy.compiled.zones, stateful(orgId));
       if (!verdict.allow) {
-        if (verdict.reasons.some((r) => r.code === 'model_blocked')) {
+        if (
+          input.action === 'pat:messages.create' &&
+          verdict.reasons.some((r) => r.code === 'model_blocked')
+        ) {
           deps.notify(
             notificationEnvelope(orgId, 'pat.model_blocked', {
               patKeyId: input.principal.patKeyId,
@@ -151,6 +166,21 @@ export function createPolicyRpc(deps: PolicyRpcDeps): Partial<ServiceImpl<typeof
         tokens: Number(req.demand?.tokens ?? 0n),
       });
       let reservation: { id: string; leaseExpiresAt: Date } | undefined;
+      if (
+        input.action === 'pat:messages.create' &&
+        !priceOf(deps.priceBook, input.resourceId, input.now)
+      ) {
+        return denied(
+          [
+            {
+              code: 'model_unpriced',
+              message: `model "${input.resourceId}" has no price in the price book, so its spend cannot be governed`,
+              ruleId: 'price-book',
+            },
+          ],
+          policy,
+        );
+      }
       if (claims.length > 0) {
         let result;
         try {
@@ -228,11 +258,25 @@ export function createPolicyRpc(deps: PolicyRpcDeps): Partial<ServiceImpl<typeof
       const orgId = requireId('org_id', req.orgId, 'org');
       if (!/^[0-9a-f-]{36}$/.test(req.reservationId))
         throw new InvalidArgumentError('reservation_id', 'reservation_id is not a reservation id');
-      await deps.quotas.settle(orgId, req.reservationId, {
+      const result = await deps.quotas.settle(orgId, req.reservationId, {
         spend: Number(req.spendMicrousd),
         tokens: Number(req.tokens),
       });
-      return create(SettleResponseSchema, {});
+      for (const ruleId of result.crossedAlert) {
+        const [, patKeyId, kind] = ruleId.split('/');
+        if (kind !== 'spend' || !patKeyId) continue;
+        const policy = await deps.cache.ensure(orgId);
+        const limits = policy.model.patLimits.find((l) => l.patKeyId === patKeyId);
+        deps.notify(
+          notificationEnvelope(orgId, 'pat.spend_threshold_reached', {
+            patKeyId,
+            ruleId,
+            thresholdPercent: String(limits?.alertThresholdPercent ?? ''),
+            spendCapMicrousd: String(limits?.monthlySpendCapMicrousd ?? ''),
+          }),
+        );
+      }
+      return create(SettleResponseSchema, { settled: result.settled });
     },
 
     async explain(req) {

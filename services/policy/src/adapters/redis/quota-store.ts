@@ -55,17 +55,20 @@ return {1}
 
 /**
  * Settle, atomically and once: reads and deletes the reservation record (KEYS[1]: JSON list of
- * [key, kind, ttl]); for each counter, releases the reservation if its lease has not expired
- * and adds the actual amount (by kind) to settled — a late settle still counts what was really
- * consumed. ARGV: reservation id, actual spend, actual tokens. Returns 0 for an unknown id.
+ * [key, kind, ttl, alertAt, ruleId]); for each counter, releases the reservation if its lease
+ * has not expired and adds the actual amount (by kind) to settled — a late settle still counts
+ * what was really consumed. ARGV: reservation id, actual spend, actual tokens. Returns {0} for
+ * an unknown id, else {1, ruleIds…} naming the counters whose settled amount crossed their
+ * alert threshold with this settlement (so exactly one settlement raises each alert).
  */
 const SETTLE = `
 local record = redis.call('GET', KEYS[1])
-if not record then return 0 end
+if not record then return {0} end
 redis.call('DEL', KEYS[1])
 local id = ARGV[1]
+local crossed = {1}
 for _, entry in ipairs(cjson.decode(record)) do
-  local k, kind, ttl = entry[1], entry[2], entry[3]
+  local k, kind, ttl, alertAt, ruleId = entry[1], entry[2], entry[3], entry[4], entry[5]
   local actual = tonumber(kind == 'spend' and ARGV[2] or ARGV[3])
   local a = redis.call('HGET', k .. ':amounts', id)
   if a then
@@ -73,10 +76,13 @@ for _, entry in ipairs(cjson.decode(record)) do
     redis.call('HDEL', k .. ':amounts', id)
     redis.call('ZREM', k .. ':leases', id)
   end
-  redis.call('HINCRBY', k, 'settled', actual)
+  local after = redis.call('HINCRBY', k, 'settled', actual)
+  if alertAt and alertAt > 0 and after >= alertAt and after - actual < alertAt then
+    table.insert(crossed, ruleId)
+  end
   if redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ttl) end
 end
-return 1
+return crossed
 `;
 
 /** The outcome of a reservation. */
@@ -108,7 +114,7 @@ export function createQuotaStore(options: QuotaStoreOptions) {
   redis.defineCommand('fortressSettle', { lua: SETTLE });
   type Scripted = Redis & {
     fortressReserve(n: number, ...args: Array<string | number>): Promise<[number, number?]>;
-    fortressSettle(n: number, ...args: Array<string | number>): Promise<number>;
+    fortressSettle(n: number, ...args: Array<string | number>): Promise<[number, ...string[]]>;
   };
   const r = redis as Scripted;
   const ttl = (c: QuotaClaim) => Math.max(1, c.windowEndMs - Date.now()) + GRACE_MS;
@@ -118,7 +124,9 @@ export function createQuotaStore(options: QuotaStoreOptions) {
     async reserve(claims: QuotaClaim[]): Promise<ReserveResult> {
       const id = randomUUID();
       const later = claims.filter((c) => c.settle === 'later');
-      const record = later.length ? JSON.stringify(later.map((c) => [c.key, c.kind, ttl(c)])) : '';
+      const record = later.length
+        ? JSON.stringify(later.map((c) => [c.key, c.kind, ttl(c), c.alertAt ?? 0, c.ruleId]))
+        : '';
       const args = claims.flatMap((c) => [c.limit, c.amount, c.settle, ttl(c)]);
       const [ok, index] = await r.fortressReserve(
         claims.length + 1,
@@ -139,20 +147,23 @@ export function createQuotaStore(options: QuotaStoreOptions) {
       return { ok: false, claim: claims[(index ?? 1) - 1] as QuotaClaim };
     },
 
-    /** Settles a reservation with the actual amounts; unknown or already settled ids do nothing. */
+    /**
+     * Settles a reservation with the actual amounts; unknown or already settled ids do nothing.
+     * Returns the rule ids of the counters this settlement pushed past their alert threshold.
+     */
     async settle(
       orgId: string,
       reservationId: string,
       actual: { spend: number; tokens: number },
-    ): Promise<boolean> {
-      const settled = await r.fortressSettle(
+    ): Promise<{ settled: boolean; crossedAlert: string[] }> {
+      const [settled, ...crossedAlert] = await r.fortressSettle(
         1,
         `q:{${orgId}}:res:${reservationId}`,
         reservationId,
         actual.spend,
         actual.tokens,
       );
-      return settled === 1;
+      return { settled: settled === 1, crossedAlert };
     },
 
     /** Current settled and reserved amounts of a counter (tests, usage). */
