@@ -21,12 +21,16 @@ export const edgeConfig = z.object({
   /** How long to wait for JetStream to acknowledge an audit event before failing closed. */
   FORTRESS_AUDIT_ACK_TIMEOUT_MS: millis(2000),
   FORTRESS_UPSTREAM_TIMEOUT_MS: millis(10 * 60_000),
+  /** Connections to the upstream at most; 0 (the default) for no limit. */
+  FORTRESS_UPSTREAM_MAX_SOCKETS: z.coerce.number().int().min(0).default(0),
   /** Largest request body accepted (Anthropic's own limit is 32 MB). */
   FORTRESS_MAX_BODY_BYTES: z.coerce
     .number()
     .int()
     .positive()
     .default(32 * 1024 * 1024),
+  /** A JSON file of price-book entries and aliases added to the built-in book (optional). */
+  FORTRESS_PRICE_BOOK_FILE: z.string().optional(),
 });
 
 /** The edge's configuration. */

@@ -10,10 +10,14 @@ import type { DescService } from '@bufbuild/protobuf';
 import { createGrpcServiceClient } from '@fortress/kit/grpc-client';
 import { bootService } from '@fortress/kit/service';
 import { LATENCY_BUCKETS_MS } from '@fortress/kit/telemetry';
+import { loadPriceBook } from '@fortress/pricing/price-book';
 import { createDecisionChain } from './chain/decision-chain.js';
 import { edgeConfig } from './config.js';
-import { startEdgeServer } from './http/server.js';
+import { startEdgeServer, type Route } from './http/server.js';
+import { createAdmission } from './pat/admission.js';
 import { createMessagesRoute } from './pat/messages-route.js';
+import { createModelsRoutes } from './pat/models-route.js';
+import { createSpendSettler } from './pat/spend-settler.js';
 import { createAnthropicUpstream } from './upstream/anthropic-upstream.js';
 
 const base = bootService('edge', edgeConfig);
@@ -58,17 +62,37 @@ await runService(logger, async () => {
   const upstream = createAnthropicUpstream({
     baseUrl: config.FORTRESS_ANTHROPIC_BASE_URL,
     timeoutMs: config.FORTRESS_UPSTREAM_TIMEOUT_MS,
+    maxSockets: config.FORTRESS_UPSTREAM_MAX_SOCKETS,
   });
-  const messages = createMessagesRoute({
+  const priceBook = loadPriceBook(config.FORTRESS_PRICE_BOOK_FILE);
+  const admission = createAdmission({
     chain,
     vault,
-    upstream,
     bus,
     logger,
     stages,
+    settle: createSpendSettler({ policy, logger, timeoutMs: config.FORTRESS_HOP_TIMEOUT_MS }),
     hopTimeoutMs: config.FORTRESS_HOP_TIMEOUT_MS,
     auditAckTimeoutMs: config.FORTRESS_AUDIT_ACK_TIMEOUT_MS,
-    maxBodyBytes: config.FORTRESS_MAX_BODY_BYTES,
+  });
+  const pat = { admission, upstream, logger, stages, priceBook };
+  const messageRoutes = { ...pat, maxBodyBytes: config.FORTRESS_MAX_BODY_BYTES };
+  const models = createModelsRoutes({
+    ...pat,
+    policy,
+    hopTimeoutMs: config.FORTRESS_HOP_TIMEOUT_MS,
+  });
+  /** A PAT route, timed as a whole. */
+  const patRoute = (handle: Route) => ({
+    product: Product.PAT,
+    handle: async (...args: Parameters<Route>) => {
+      const started = performance.now();
+      try {
+        await handle(...args);
+      } finally {
+        stages.record(performance.now() - started, { stage: 'total' });
+      }
+    },
   });
   const server = await startEdgeServer({
     host: config.FORTRESS_HOST,
@@ -76,17 +100,12 @@ await runService(logger, async () => {
     logger,
     tracer: telemetry.tracer,
     routes: {
-      'POST /v1/messages': {
-        product: Product.PAT,
-        handle: async (req, res, facts, path) => {
-          const started = performance.now();
-          try {
-            await messages(req, res, facts, path);
-          } finally {
-            stages.record(performance.now() - started, { stage: 'total' });
-          }
-        },
-      },
+      'POST /v1/messages': patRoute(createMessagesRoute(messageRoutes, 'pat:messages.create')),
+      'POST /v1/messages/count_tokens': patRoute(
+        createMessagesRoute(messageRoutes, 'pat:messages.count_tokens'),
+      ),
+      'GET /v1/models': patRoute(models.list),
+      'GET /v1/models/*': patRoute(models.retrieve),
     },
   });
   const ops = await startOpsServer({

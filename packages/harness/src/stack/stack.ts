@@ -78,10 +78,8 @@ export interface Stack {
   /** Superuser URL of the fortress database (tests that inspect rows). */
   adminDatabaseUrl: string;
   /** Starts one more process of a backend service with the same configuration (free ports). */
-  startReplica(
-    name: (typeof BACKEND_SERVICES)[number],
-    env?: Record<string, string>,
-  ): Promise<ServiceProcess>;
+  /** Another replica of a service (the edge's listens on its own HTTP port). */
+  startReplica(name: ServiceName, env?: Record<string, string>): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -251,22 +249,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
 
     progress('starting the edge');
-    services.edge = await startServiceProcess({
-      name: 'edge',
-      logDir: dirs.logs,
-      env: {
-        ...common,
-        FORTRESS_EDGE_PORT: String(options.edgePort ?? 0),
-        FORTRESS_IDENTITY_URL: urls['identity'] ?? '',
-        FORTRESS_POSTURE_URL: urls['posture'] ?? '',
-        FORTRESS_POLICY_URL: urls['policy'] ?? '',
-        FORTRESS_VAULT_URL: urls['vault'] ?? '',
-        FORTRESS_NATS_URL: nats.url,
-        FORTRESS_ANTHROPIC_BASE_URL: sandbox.url,
-        ...options.serviceEnv?.edge,
-      },
-    });
-    started.push(services.edge);
+    const startEdge = async (extra: Record<string, string> = {}) => {
+      const proc = await startServiceProcess({
+        name: 'edge',
+        logDir: dirs.logs,
+        env: {
+          ...common,
+          FORTRESS_EDGE_PORT: String(options.edgePort ?? 0),
+          FORTRESS_IDENTITY_URL: urls['identity'] ?? '',
+          FORTRESS_POSTURE_URL: urls['posture'] ?? '',
+          FORTRESS_POLICY_URL: urls['policy'] ?? '',
+          FORTRESS_VAULT_URL: urls['vault'] ?? '',
+          FORTRESS_NATS_URL: nats.url,
+          FORTRESS_ANTHROPIC_BASE_URL: sandbox.url,
+          ...options.serviceEnv?.edge,
+          ...extra,
+        },
+      });
+      started.push(proc);
+      return proc;
+    };
+    services.edge = await startEdge();
 
     return {
       dataDir,
@@ -289,7 +292,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       operator: operatorClients(dirs.tls, urls),
       adminDatabaseUrl,
       startReplica: (name, env = {}) =>
-        startBackend(name, { ...env, FORTRESS_GRPC_PORT: '0', FORTRESS_OPS_PORT: '0' }),
+        name === 'edge'
+          ? startEdge({ ...env, FORTRESS_EDGE_PORT: '0', FORTRESS_OPS_PORT: '0' })
+          : startBackend(name, { ...env, FORTRESS_GRPC_PORT: '0', FORTRESS_OPS_PORT: '0' }),
       stop: stopAll,
     };
   } catch (err) {

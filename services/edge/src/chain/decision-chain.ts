@@ -49,7 +49,21 @@ export interface Allowed {
   decisionToken: string;
   credentialRef: string;
   policyVersion: string;
+  /** The quota reservation to settle with the actual amounts ("" when nothing was reserved). */
+  reservationId: string;
+  /** Clamp max_tokens to this when non-zero. */
+  maxTokensClamp: number;
 }
+
+/** What a request may ask of the policy beyond its resource: its size and worst-case cost. */
+export interface RequestDemand {
+  /** The max_tokens the request asks for (0 when it names none). */
+  maxTokens: number;
+  spendMicrousd: number;
+  tokens: number;
+}
+
+const NO_DEMAND: RequestDemand = { maxTokens: 0, spendMicrousd: 0, tokens: 0 };
 
 /** The clients and settings of the chain. */
 export interface DecisionChainDeps {
@@ -193,7 +207,7 @@ export function createDecisionChain(deps: DecisionChainDeps) {
       facts: RequestFacts,
       action: string,
       resource: { type: string; id: string; patKeyId: string },
-      maxTokens = 0,
+      demand: RequestDemand = NO_DEMAND,
     ): Promise<{ ok: true; allowed: Allowed } | { ok: false; denial: Denial }> {
       const context = ctxOf(facts);
       const record = {
@@ -253,7 +267,11 @@ export function createDecisionChain(deps: DecisionChainDeps) {
               action,
               resource: { type: resource.type, id: resource.id, patKeyId: resource.patKeyId },
               context,
-              maxTokens,
+              maxTokens: demand.maxTokens,
+              demand: {
+                spendMicrousd: BigInt(demand.spendMicrousd),
+                tokens: BigInt(demand.tokens),
+              },
             },
             { timeoutMs: deps.hopTimeoutMs },
           ),
@@ -285,7 +303,22 @@ export function createDecisionChain(deps: DecisionChainDeps) {
         reasons: d.reasons,
         decideUs: identityUs + record.postureUs + record.policyUs,
       });
-      if (!stored) return { ok: false, denial: unavailable(Hop.EDGE) };
+      const reservationId = d.obligations.reservation?.id ?? '';
+      if (!stored) {
+        // Not acted on, so nothing was consumed: give the reservation back now rather than
+        // holding the quota until its lease runs out.
+        if (reservationId) {
+          deps.policy
+            .settle(
+              { orgId: principal.orgId, reservationId, spendMicrousd: 0n, tokens: 0n },
+              { timeoutMs: deps.hopTimeoutMs },
+            )
+            .catch((err: unknown) => {
+              logger.warn({ err, requestId: facts.requestId }, 'reservation not released');
+            });
+        }
+        return { ok: false, denial: unavailable(Hop.EDGE) };
+      }
       return {
         ok: true,
         allowed: {
@@ -293,6 +326,8 @@ export function createDecisionChain(deps: DecisionChainDeps) {
           decisionToken: d.decisionToken,
           credentialRef: d.obligations.credentialRef,
           policyVersion: d.policyVersion,
+          reservationId,
+          maxTokensClamp: d.obligations.maxTokensClamp,
         },
       };
     },

@@ -62,6 +62,12 @@ export const errors = {
     type: 'not_found_error',
     message: `no route for "${path.slice(0, 100)}"`,
   }),
+  /** What the API answers for a model it does not know; also for one the caller may not use. */
+  modelNotFound: (model: string): AnthropicError => ({
+    status: 404,
+    type: 'not_found_error',
+    message: `model: ${model.slice(0, 100)}`,
+  }),
   methodNotAllowed: (method: string): AnthropicError => ({
     status: 405,
     type: 'invalid_request_error',

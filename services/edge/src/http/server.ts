@@ -28,7 +28,7 @@ export interface EdgeServerOptions {
   port: number;
   logger: Logger;
   tracer: Tracer;
-  /** Routes by "METHOD /path". */
+  /** Routes by "METHOD /path"; "METHOD /prefix/*" matches one more path segment. */
   routes: Record<string, { product: Product; handle: Route }>;
 }
 
@@ -51,7 +51,11 @@ export async function startEdgeServer(options: EdgeServerOptions) {
     const requestId = newId('req');
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
-    const route = options.routes[`${req.method} ${path}`];
+    // A route key ending in "/*" takes any one last path segment (e.g. /v1/models/{id}).
+    const wildcard = `${path.slice(0, path.lastIndexOf('/'))}/*`;
+    const route =
+      options.routes[`${req.method} ${path}`] ??
+      (path.endsWith('/') ? undefined : options.routes[`${req.method} ${wildcard}`]);
     const parent = propagation.extract(context.active(), req.headers, nodeHeaders);
     const span = tracer.startSpan(
       `${req.method} ${route ? path : 'unknown route'}`,
@@ -68,7 +72,9 @@ export async function startEdgeServer(options: EdgeServerOptions) {
     });
     context.with(trace.setSpan(parent, span), () => {
       if (!route) {
-        const known = Object.keys(options.routes).some((k) => k.endsWith(` ${path}`));
+        const known = Object.keys(options.routes).some(
+          (k) => k.endsWith(` ${path}`) || (!path.endsWith('/') && k.endsWith(` ${wildcard}`)),
+        );
         req.resume();
         sendAnthropicError(
           res,

@@ -1,6 +1,7 @@
 import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { UsageSchema } from '@fortress/proto/common/v1/common_pb';
+import type { TokenUsage } from '@fortress/pricing/spend';
 
 /** Usage as the audit records it. */
 export type UsageInit = MessageInitShape<typeof UsageSchema>;
@@ -57,14 +58,33 @@ interface AnthropicUsage {
   } | null;
 }
 
-const toUsage = (u: AnthropicUsage | undefined): UsageInit => ({
-  inputTokens: BigInt(u?.input_tokens ?? 0),
-  outputTokens: BigInt(u?.output_tokens ?? 0),
-  cacheCreationInputTokens: BigInt(u?.cache_creation_input_tokens ?? 0),
-  cacheReadInputTokens: BigInt(u?.cache_read_input_tokens ?? 0),
-  cacheCreation5mInputTokens: BigInt(u?.cache_creation?.ephemeral_5m_input_tokens ?? 0),
-  cacheCreation1hInputTokens: BigInt(u?.cache_creation?.ephemeral_1h_input_tokens ?? 0),
+const count = (v: number | null | undefined): number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : 0;
+
+const toTokens = (u: AnthropicUsage | undefined): TokenUsage => ({
+  inputTokens: count(u?.input_tokens),
+  outputTokens: count(u?.output_tokens),
+  cacheCreationInputTokens: count(u?.cache_creation_input_tokens),
+  cacheReadInputTokens: count(u?.cache_read_input_tokens),
+  cacheCreation5mInputTokens: count(u?.cache_creation?.ephemeral_5m_input_tokens),
+  cacheCreation1hInputTokens: count(u?.cache_creation?.ephemeral_1h_input_tokens),
 });
+
+/** Usage as the audit event carries it. */
+export const usageInit = (t: TokenUsage): UsageInit => ({
+  inputTokens: BigInt(t.inputTokens),
+  outputTokens: BigInt(t.outputTokens),
+  cacheCreationInputTokens: BigInt(t.cacheCreationInputTokens),
+  cacheReadInputTokens: BigInt(t.cacheReadInputTokens),
+  cacheCreation5mInputTokens: BigInt(t.cacheCreation5mInputTokens),
+  cacheCreation1hInputTokens: BigInt(t.cacheCreation1hInputTokens),
+});
+
+/** What the tap read: usage, and the model that served (it may differ from an alias asked). */
+export interface TappedUsage {
+  tokens: TokenUsage;
+  model: string;
+}
 
 /**
  * Reads usage from a copy of the response bytes while they stream to the client untouched:
@@ -80,15 +100,19 @@ export function createUsageTap(contentType: string, contentEncoding: string) {
   let size = 0;
   let pending = '';
   let usage: AnthropicUsage = {};
+  let model = '';
   const onLine = (line: string) => {
     if (!line.startsWith('data:')) return;
     try {
       const event = JSON.parse(line.slice(5)) as {
         type?: string;
-        message?: { usage?: AnthropicUsage };
+        message?: { usage?: AnthropicUsage; model?: unknown };
         usage?: AnthropicUsage;
       };
-      if (event.type === 'message_start') usage = overlay({}, event.message?.usage);
+      if (event.type === 'message_start') {
+        usage = overlay({}, event.message?.usage);
+        if (typeof event.message?.model === 'string') model = event.message.model;
+      }
       if (event.type === 'message_delta') usage = overlay(usage, event.usage);
     } catch {
       // A line that is not JSON is not usage; the client still gets it unchanged.
@@ -112,17 +136,26 @@ export function createUsageTap(contentType: string, contentEncoding: string) {
         size = Infinity;
       }
     },
-    /** The usage seen, as far as it could be read. */
-    usage(): UsageInit {
-      if (streaming) return toUsage(usage);
-      if (!Number.isFinite(size)) return toUsage(undefined);
+    /** The usage seen, as far as it could be read (call once, at the end). */
+    read(): TappedUsage {
+      if (streaming) {
+        onText('\n');
+        return { tokens: toTokens(usage), model };
+      }
+      if (!Number.isFinite(size)) return { tokens: toTokens(undefined), model };
       try {
         const body = decode(Buffer.concat(chunks), contentEncoding).toString('utf8');
-        if (!sse) return toUsage((JSON.parse(body) as { usage?: AnthropicUsage }).usage);
+        if (!sse) {
+          const message = JSON.parse(body) as { usage?: AnthropicUsage; model?: unknown };
+          return {
+            tokens: toTokens(message.usage),
+            model: typeof message.model === 'string' ? message.model : '',
+          };
+        }
         onText(`${body}\n`);
-        return toUsage(usage);
+        return { tokens: toTokens(usage), model };
       } catch {
-        return toUsage(undefined);
+        return { tokens: toTokens(undefined), model };
       }
     },
   };

@@ -56,10 +56,12 @@ export function clientHeaders(upstream: IncomingHttpHeaders): Record<string, str
 
 /** One request to forward. */
 export interface ForwardRequest {
+  method: 'GET' | 'POST';
   /** Path and query, e.g. "/v1/messages?beta=true". */
   path: string;
   headers: Record<string, string>;
-  body: Buffer;
+  /** The body of a POST. */
+  body?: Buffer;
   /** The real Anthropic key, sent the way the API expects it (x-api-key). */
   apiKey: string;
   signal: AbortSignal;
@@ -69,12 +71,18 @@ export interface ForwardRequest {
  * The upstream Anthropic API over keep-alive connections. The response is returned
  * unconsumed so its bytes can be piped to the client unchanged.
  */
-export function createAnthropicUpstream(options: { baseUrl: string; timeoutMs: number }) {
+export function createAnthropicUpstream(options: {
+  baseUrl: string;
+  timeoutMs: number;
+  /** Connections to the upstream at most (one per request in flight); 0 for no limit. */
+  maxSockets?: number;
+}) {
   const base = new URL(options.baseUrl);
   const secure = base.protocol === 'https:';
-  const agent = secure
-    ? new https.Agent({ keepAlive: true, maxSockets: 256 })
-    : new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // Every request in flight, a long stream included, holds its own connection: a low limit
+  // would queue streams behind each other inside the edge.
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets || Infinity };
+  const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   const prefix = base.pathname.replace(/\/$/, '');
   return {
     forward(req: ForwardRequest): Promise<IncomingMessage> {
@@ -85,14 +93,14 @@ export function createAnthropicUpstream(options: { baseUrl: string; timeoutMs: n
             hostname: base.hostname,
             port: base.port,
             path: prefix + req.path,
-            method: 'POST',
+            method: req.method,
             agent,
             signal: req.signal,
             timeout: options.timeoutMs,
             headers: {
               ...req.headers,
               'x-api-key': req.apiKey,
-              'content-length': String(req.body.length),
+              ...(req.body ? { 'content-length': String(req.body.length) } : {}),
             },
           },
           resolve,

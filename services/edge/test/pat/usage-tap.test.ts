@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import { createUsageTap } from '../../src/pat/usage-tap.js';
+import { createUsageTap, usageInit } from '../../src/pat/usage-tap.js';
 import { EXPECTED_USAGE, MESSAGE_JSON, sseStream, ZERO_USAGE } from '../support/anthropic-wire.js';
 
 const JSON_TYPE = 'application/json';
@@ -10,7 +10,7 @@ const SSE_TYPE = 'text/event-stream; charset=utf-8';
 function tapUsage(contentType: string, contentEncoding: string, chunks: Buffer[]) {
   const tap = createUsageTap(contentType, contentEncoding);
   for (const chunk of chunks) tap.write(chunk);
-  return tap.usage();
+  return usageInit(tap.read().tokens);
 }
 
 /** Splits a buffer into pieces of `size` bytes. */
@@ -168,12 +168,20 @@ describe('createUsageTap', () => {
       assert.deepEqual(tapUsage(SSE_TYPE, '', [Buffer.from(nulls)]), EXPECTED_USAGE);
     });
 
-    // BUG: with any content-encoding, usage-tap.ts buffers an SSE stream as if it were JSON
-    // but usage() then returns the (empty) SSE usage, so a gzip-encoded stream always records
-    // zero usage. Fix: decode the stream (zlib.createGunzip piped into the line splitter) or
-    // forward "accept-encoding: identity" for streaming requests.
     it('reads the usage of a gzip-encoded stream', () => {
       assert.deepEqual(tapUsage(SSE_TYPE, 'gzip', pieces(gzipSync(stream), 100)), EXPECTED_USAGE);
+    });
+  });
+
+  describe('the model that served', () => {
+    it('reads it from a JSON body and from message_start', () => {
+      const json = createUsageTap(JSON_TYPE, 'gzip');
+      json.write(gzipSync(MESSAGE_JSON));
+      const expected = (JSON.parse(MESSAGE_JSON) as { model: string }).model;
+      assert.equal(json.read().model, expected);
+      const sse = createUsageTap(SSE_TYPE, '');
+      for (const chunk of pieces(Buffer.from(sseStream()), 5)) sse.write(chunk);
+      assert.equal(sse.read().model, expected);
     });
   });
 });

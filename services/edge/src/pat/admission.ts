@@ -1,0 +1,196 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Client } from '@connectrpc/connect';
+import type { Histogram } from '@opentelemetry/api';
+import { Hop, Product, type Principal } from '@fortress/proto/common/v1/common_pb';
+import type { VaultService } from '@fortress/proto/vault/v1/vault_pb';
+import type { EventBus } from '@fortress/kit/event-bus';
+import type { Logger } from '@fortress/kit/log';
+import { actualSpend, actualTokens, type TokenUsage } from '@fortress/pricing/spend';
+import type { PriceEntry } from '@fortress/pricing/price-book';
+import { actorOf, outcomeEnvelope } from '../chain/audit-events.js';
+import type {
+  Allowed,
+  DecisionChain,
+  Denial,
+  RequestDemand,
+  RequestFacts,
+} from '../chain/decision-chain.js';
+import { timed } from '../chain/stage-timer.js';
+import { errors, sendAnthropicError, type AnthropicError } from '../http/anthropic-error.js';
+import { presentedCredentials } from '../http/credentials.js';
+import type { SpendSettler } from './spend-settler.js';
+import { usageInit } from './usage-tap.js';
+
+/** How an admitted request ended. */
+export interface RequestEnd {
+  statusCode: number;
+  errorType?: string;
+  upstreamLatencyUs?: number;
+  /** Usage the upstream reported, if any. */
+  tokens?: TokenUsage;
+  /** The rates its usage is billed at (none: nothing to bill, e.g. count_tokens). */
+  price?: PriceEntry | undefined;
+  upstreamRequestId?: string;
+  clientAborted?: boolean;
+}
+
+/** A request that passed the chain and holds the real key; `finish` must be called once. */
+export interface Admitted {
+  principal: Principal;
+  allowed: Allowed;
+  apiKey: string;
+  /** Settles the reservation with what was used and publishes the outcome (once). */
+  finish(end: RequestEnd): void;
+}
+
+/** What admission needs. */
+export interface AdmissionDeps {
+  chain: DecisionChain;
+  vault: Client<typeof VaultService>;
+  bus: EventBus;
+  logger: Logger;
+  stages: Histogram;
+  settle: SpendSettler;
+  hopTimeoutMs: number;
+  auditAckTimeoutMs: number;
+}
+
+/** The Anthropic error for a denial of the chain. */
+export function denialError(d: Denial): AnthropicError {
+  switch (d.kind) {
+    case 'unauthenticated':
+      return errors.unauthenticated(d.message);
+    case 'device_noncompliant':
+      return errors.deviceNoncompliant(d.message, d.deviceId ?? '');
+    case 'policy_denied':
+      return errors.policyDenied(d.message, d.final);
+    case 'rate_limited':
+      return errors.rateLimited(d.message, d.retryAfter);
+    case 'unavailable':
+      return errors.failedClosed();
+  }
+}
+
+/**
+ * The front half of every PAT route: who is calling (identity), whether they may (posture,
+ * policy, the audited decision) and the real key (vault). Each step that says no answers the
+ * client in Anthropic's error shape and returns undefined. What comes after — the upstream
+ * call — ends with `finish`, which settles the quota reservation and publishes the outcome.
+ */
+export function createAdmission(deps: AdmissionDeps) {
+  const { chain, logger } = deps;
+
+  return {
+    /** Step 1; undefined when the client has been answered. */
+    async authenticate(
+      req: IncomingMessage,
+      res: ServerResponse,
+      facts: RequestFacts,
+      action: string,
+    ): Promise<{ principal: Principal; us: number } | undefined> {
+      const presented = presentedCredentials(req.headers);
+      if (!presented.apiKey) {
+        req.resume();
+        sendAnthropicError(res, facts.requestId, errors.missingKey());
+        return undefined;
+      }
+      const auth = await chain.authenticate(presented, facts, action);
+      if (auth.ok) return { principal: auth.principal, us: auth.us };
+      req.resume();
+      sendAnthropicError(res, facts.requestId, denialError(auth.denial));
+      return undefined;
+    },
+
+    /** Steps 2–4; undefined when the client has been answered. */
+    async admit(
+      res: ServerResponse,
+      facts: RequestFacts,
+      who: { principal: Principal; us: number },
+      action: string,
+      model: string,
+      demand?: RequestDemand,
+      /** A route's own answer to some denials (e.g. 404 for a model the caller may not see). */
+      answerDenial: (d: Denial) => AnthropicError | undefined = () => undefined,
+    ): Promise<Admitted | undefined> {
+      const started = performance.now();
+      const { principal } = who;
+      const authz = await chain.authorize(
+        principal,
+        who.us,
+        facts,
+        action,
+        { type: 'model', id: model, patKeyId: principal.patKeyId },
+        demand,
+      );
+      if (!authz.ok) {
+        const e = answerDenial(authz.denial) ?? denialError(authz.denial);
+        sendAnthropicError(res, facts.requestId, e);
+        return undefined;
+      }
+      const allowed = authz.allowed;
+
+      let finished = false;
+      const finish = (end: RequestEnd) => {
+        if (finished) return;
+        finished = true;
+        const tokens = end.tokens;
+        const spend = end.price && tokens ? actualSpend(end.price, tokens) : 0;
+        if (allowed.reservationId) {
+          void deps.settle(principal.orgId, allowed.reservationId, {
+            spendMicrousd: spend,
+            tokens: tokens ? actualTokens(tokens) : 0,
+          });
+        }
+        const env = outcomeEnvelope(principal.orgId, {
+          requestId: facts.requestId,
+          product: Product.PAT,
+          actor: actorOf(principal),
+          action,
+          resource: `model:${model}`,
+          latencyUs: Math.round((performance.now() - started) * 1000),
+          statusCode: end.statusCode,
+          ...(end.errorType ? { errorType: end.errorType } : {}),
+          ...(end.upstreamLatencyUs ? { upstreamLatencyUs: end.upstreamLatencyUs } : {}),
+          ...(tokens ? { usage: usageInit(tokens) } : {}),
+          spendMicrousd: BigInt(spend),
+          ...(end.upstreamRequestId ? { upstreamRequestId: end.upstreamRequestId } : {}),
+          clientAborted: end.clientAborted ?? false,
+        });
+        deps.bus.publish(env, deps.auditAckTimeoutMs).catch((err: unknown) => {
+          logger.error({ err, requestId: facts.requestId }, 'outcome event not acknowledged');
+        });
+      };
+
+      try {
+        const resolved = await timed(deps.stages, 'vault', () =>
+          deps.vault.resolveCredential(
+            {
+              decisionToken: allowed.decisionToken,
+              orgId: principal.orgId,
+              credentialRef: allowed.credentialRef,
+              requestId: facts.requestId,
+            },
+            { timeoutMs: deps.hopTimeoutMs },
+          ),
+        );
+        const secret = resolved.value.material?.secret;
+        if (!secret?.length) throw new Error('vault returned no secret');
+        const apiKey = Buffer.from(secret).toString('utf8');
+        secret.fill(0);
+        return { principal, allowed, apiKey, finish };
+      } catch (err) {
+        logger.warn(
+          { err, requestId: facts.requestId },
+          'vault did not release the credential; failing closed',
+        );
+        const e = errors.failedClosed();
+        sendAnthropicError(res, facts.requestId, e);
+        finish({ statusCode: e.status, errorType: `${Hop[Hop.VAULT].toLowerCase()}_unavailable` });
+        return undefined;
+      }
+    },
+  };
+}
+
+/** The admission steps. */
+export type Admission = ReturnType<typeof createAdmission>;

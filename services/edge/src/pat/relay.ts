@@ -1,0 +1,110 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Histogram } from '@opentelemetry/api';
+import type { Logger } from '@fortress/kit/log';
+import type { RequestFacts } from '../chain/decision-chain.js';
+import { errors, sendAnthropicError } from '../http/anthropic-error.js';
+import {
+  clientHeaders,
+  upstreamHeaders,
+  type AnthropicUpstream,
+} from '../upstream/anthropic-upstream.js';
+import type { RequestEnd } from './admission.js';
+import { createUsageTap, type TappedUsage } from './usage-tap.js';
+
+/** What relaying needs. */
+export interface RelayDeps {
+  upstream: AnthropicUpstream;
+  logger: Logger;
+  stages: Histogram;
+}
+
+/** How a relayed exchange ended, with what the tap read from the response. */
+export type RelayEnd = Omit<RequestEnd, 'price' | 'tokens'> & { tapped?: TappedUsage };
+
+/**
+ * Sends an admitted request upstream with the real key and streams the response back byte for
+ * byte (only headers are added), reading usage from a tap on the way. If the client goes
+ * away, the upstream request is aborted. `onEnd` is called exactly once, however it ends.
+ */
+export async function relay(
+  deps: RelayDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  facts: RequestFacts,
+  forward: { method: 'GET' | 'POST'; path: string; body?: Buffer; apiKey: string },
+  onEnd: (end: RelayEnd) => void,
+): Promise<void> {
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const started = performance.now();
+  let upstream: IncomingMessage;
+  try {
+    upstream = await deps.upstream.forward({
+      method: forward.method,
+      path: forward.path,
+      // The request id lets the upstream's logs be joined to ours; it carries nothing else.
+      headers: { ...upstreamHeaders(req.headers), 'x-fortress-request-id': facts.requestId },
+      ...(forward.body ? { body: forward.body } : {}),
+      apiKey: forward.apiKey,
+      signal: abort.signal,
+    });
+  } catch (err) {
+    const aborted = abort.signal.aborted;
+    deps.logger.warn({ err, requestId: facts.requestId, aborted }, 'upstream request failed');
+    const e = errors.upstreamUnavailable();
+    if (!aborted) sendAnthropicError(res, facts.requestId, e);
+    onEnd({
+      statusCode: aborted ? 499 : e.status,
+      errorType: 'upstream_unavailable',
+      clientAborted: aborted,
+    });
+    return;
+  }
+
+  const tap = createUsageTap(
+    String(upstream.headers['content-type'] ?? ''),
+    String(upstream.headers['content-encoding'] ?? ''),
+  );
+  res.writeHead(upstream.statusCode ?? 502, {
+    ...clientHeaders(upstream.headers),
+    'x-fortress-request-id': facts.requestId,
+  });
+  let ended = false;
+  let interrupted = false;
+  const end = (clientAborted: boolean) => {
+    if (ended) return;
+    ended = true;
+    const upstreamUs = Math.round((performance.now() - started) * 1000);
+    deps.stages.record(upstreamUs / 1000, { stage: 'upstream' });
+    onEnd({
+      statusCode: clientAborted ? 499 : (upstream.statusCode ?? 0),
+      ...(interrupted && !clientAborted ? { errorType: 'upstream_interrupted' } : {}),
+      upstreamLatencyUs: upstreamUs,
+      tapped: tap.read(),
+      upstreamRequestId: String(upstream.headers['request-id'] ?? ''),
+      clientAborted,
+    });
+  };
+  upstream.on('data', (chunk: Buffer) => {
+    tap.write(chunk);
+    if (!res.write(chunk)) {
+      upstream.pause();
+      res.once('drain', () => upstream.resume());
+    }
+  });
+  upstream.on('end', () => {
+    res.end();
+    end(false);
+  });
+  upstream.on('error', (err) => {
+    interrupted = true;
+    if (!abort.signal.aborted) {
+      deps.logger.warn({ err, requestId: facts.requestId }, 'upstream response interrupted');
+    }
+    res.destroy();
+  });
+  // However the response stops (end, error, or the client going away), it is accounted for.
+  upstream.on('close', () => end(abort.signal.aborted));
+}
