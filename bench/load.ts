@@ -2,6 +2,9 @@
  * A closed-loop load generator, run as its own process so that it does not share an event loop
  * with what it measures: `concurrency` workers send the same POST back to back over keep-alive
  * connections for `durationMs`, and every latency is recorded with sub-millisecond precision.
+ * Each response body is read to its end: the latency is the time to the end of the body, the
+ * time to first byte the time to its first chunk (for a stream, the first SSE event). With
+ * `stream`, a 200 whose body does not end with `message_stop` counts as incomplete.
  * Input: one JSON argument; output: one JSON line.
  */
 import http from 'node:http';
@@ -13,14 +16,24 @@ interface LoadSpec {
   concurrency: number;
   durationMs: number;
   warmupMs: number;
+  stream: boolean;
+}
+
+interface Sample {
+  status: number;
+  ttfb: number;
+  total: number;
+  complete: boolean;
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
 const target = new URL(spec.url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
 const body = Buffer.from(spec.body);
+const END_OF_STREAM = 'event: message_stop';
 
-function once(): Promise<number> {
+function once(): Promise<Sample> {
+  const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -32,8 +45,21 @@ function once(): Promise<number> {
         headers: { ...spec.headers, 'content-length': String(body.length) },
       },
       (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        let ttfb = NaN;
+        let tail = '';
+        res.on('data', (chunk: Buffer) => {
+          if (Number.isNaN(ttfb)) ttfb = performance.now() - t0;
+          if (spec.stream) tail = (tail + chunk.toString('latin1')).slice(-256);
+        });
+        res.on('end', () => {
+          const total = performance.now() - t0;
+          resolve({
+            status: res.statusCode ?? 0,
+            ttfb: Number.isNaN(ttfb) ? total : ttfb,
+            total,
+            complete: !spec.stream || tail.includes(END_OF_STREAM),
+          });
+        });
         res.on('error', reject);
       },
     );
@@ -44,29 +70,49 @@ function once(): Promise<number> {
 
 async function run(durationMs: number, record: boolean) {
   const latencies: number[] = [];
+  const ttfbs: number[] = [];
   const statuses: Record<string, number> = {};
+  let incomplete = 0;
   const deadline = performance.now() + durationMs;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: spec.concurrency }, async () => {
       while (performance.now() < deadline) {
         const t0 = performance.now();
-        const status = await once().catch(() => 0);
+        const s = await once().catch((): Sample => ({
+          status: 0,
+          ttfb: NaN,
+          total: performance.now() - t0,
+          complete: false,
+        }));
         if (!record) continue;
-        latencies.push(performance.now() - t0);
-        statuses[status] = (statuses[status] ?? 0) + 1;
+        latencies.push(s.total);
+        if (!Number.isNaN(s.ttfb)) ttfbs.push(s.ttfb);
+        statuses[s.status] = (statuses[s.status] ?? 0) + 1;
+        if (s.status === 200 && !s.complete) incomplete++;
       }
     }),
   );
-  return { latencies, statuses, seconds: (performance.now() - started) / 1000 };
+  return { latencies, ttfbs, statuses, incomplete, seconds: (performance.now() - started) / 1000 };
+}
+
+function percentiles(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const pct = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  return { p50: pct(50), p90: pct(90), p99: pct(99) };
 }
 
 await run(spec.warmupMs, false);
-const { latencies, statuses, seconds } = await run(spec.durationMs, true);
-latencies.sort((a, b) => a - b);
-const pct = (p: number) =>
-  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+const { latencies, ttfbs, statuses, incomplete, seconds } = await run(spec.durationMs, true);
 process.stdout.write(
-  `${JSON.stringify({ requests: latencies.length, rps: latencies.length / seconds, p50: pct(50), p90: pct(90), p99: pct(99), statuses })}\n`,
+  `${JSON.stringify({
+    requests: latencies.length,
+    rps: latencies.length / seconds,
+    ...percentiles(latencies),
+    ttfb: percentiles(ttfbs),
+    statuses,
+    incomplete,
+  })}\n`,
 );
 agent.destroy();
