@@ -144,6 +144,27 @@ describe('data key rotation and the background re-wrap', function () {
     assert.deepEqual(await checkAll(COUNT, 16, (i) => reads(restarted, org, i)), []);
   });
 
+  it('never lets a superseded job finish: its stale pass retires nothing and the newer epoch stays', async () => {
+    const org = freshOrg('stale');
+    const app = f.replica();
+    const first = await app.rotation.rotate(org, 'usr_admin');
+    const stale = await app.rewraps.activeJob(org);
+    assert.equal(stale?.id, first.jobId);
+    const second = await app.rotation.rotate(org, 'usr_admin');
+    // The first job's worker read its row before the second rotation and now tries to finish.
+    assert.deepEqual(await app.rewraps.finish(stale as NonNullable<typeof stale>, []), []);
+    assert.deepEqual(
+      (await app.keys.epochs(org)).map((e) => e.epoch),
+      [first.epoch, second.epoch],
+    );
+    assert.equal((await app.rewraps.job(org, first.jobId))?.state, 'superseded');
+    assert.deepEqual(await app.rewrap.run(org, 5000), { state: 'done', rewrapped: 0 });
+    assert.deepEqual(
+      (await app.keys.epochs(org)).map((e) => e.epoch),
+      [second.epoch],
+    );
+  });
+
   it('lets another replica take over an org whose worker died holding its lease, once the lease runs out', async () => {
     const org = freshOrg('lease');
     const app = f.replica({ FORTRESS_WORKER_LEASE_MS: 300 });

@@ -95,8 +95,16 @@ export function createRewrapStore(pool: pg.Pool): RewrapStore {
     async finish(job, events) {
       try {
         return await inTenant(pool, job.org_id, async (db) => {
+          // Claim the job first: a rotation that superseded it meanwhile owns the newer epoch,
+          // and this job must neither finish nor retire anything (the row lock orders the two).
+          const claimed = await db.query(
+            `UPDATE rewrap_jobs SET state = 'done', finished_at = now(), updated_at = now()
+             WHERE org_id = $1 AND id = $2 AND state IN ('running', 'awaiting_session')`,
+            [job.org_id, job.id],
+          );
+          if (claimed.rowCount === 0) return [];
           const { rows } = await db.query<{ epoch: number }>(
-            `DELETE FROM data_keys k WHERE k.org_id = $1 AND k.epoch <> $2
+            `DELETE FROM data_keys k WHERE k.org_id = $1 AND k.epoch < $2
                AND NOT EXISTS (SELECT 1 FROM credentials c WHERE c.org_id = k.org_id AND c.key_epoch = k.epoch)
              RETURNING epoch`,
             [job.org_id, job.to_epoch],
@@ -106,11 +114,6 @@ export function createRewrapStore(pool: pg.Pool): RewrapStore {
             [job.org_id, job.to_epoch],
           );
           if ((left.rows[0]?.n ?? 0) > 0) throw new Stragglers();
-          await db.query(
-            `UPDATE rewrap_jobs SET state = 'done', finished_at = now(), updated_at = now()
-             WHERE org_id = $1 AND id = $2`,
-            [job.org_id, job.id],
-          );
           await addEvents(db, job.org_id, events);
           return rows.map((r) => r.epoch);
         });
