@@ -27,6 +27,7 @@ export function actorOf(p: Principal): Actor {
     apiKeyId: p.apiKeyId,
     deviceId: p.deviceId,
     roles: p.roles,
+    patKeyId: p.patKeyId,
   });
 }
 
