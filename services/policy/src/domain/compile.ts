@@ -149,6 +149,12 @@ export function compileModel(model: OrgModel): CompiledPolicy {
   }
   for (const p of model.patLimits) {
     const key = q(safe(p.patKeyId));
+    if (p.revokedAt) {
+      add(
+        `pat/${p.patKeyId}/revoked`,
+        `forbid (principal, action in ${patActions}, resource) when { context.patKey == ${key} };`,
+      );
+    }
     if (p.modelAllowlist.length > 0) {
       add(
         `pat/${p.patKeyId}/models`,

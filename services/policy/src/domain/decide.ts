@@ -88,6 +88,12 @@ function forbidReason(ruleId: string, input: DecisionInput, model: OrgModel): De
   if (kind === 'role')
     return { code: 'denied_by_role', message: `${what} is denied for your role`, ruleId };
   if (kind === 'pat') {
+    if (rest[1] === 'revoked')
+      return {
+        code: 'pat_key_revoked',
+        message: `PAT key "${rest[0] ?? ''}" has been revoked`,
+        ruleId,
+      };
     return rest[1] === 'models'
       ? {
           code: 'model_blocked',
@@ -202,6 +208,12 @@ export function decideCatalog(input: DecisionInput, model: OrgModel): Verdict {
   if (!p.products.includes(Product.PAT))
     return deny('wrong_product', 'this api key is not issued for the Claude API');
   if (!p.patKeyId) return deny('no_pat_key', 'this api key is not bound to a PAT key');
+  if (model.patLimits.find((l) => l.patKeyId === p.patKeyId)?.revokedAt)
+    return deny(
+      'pat_key_revoked',
+      `PAT key "${p.patKeyId}" has been revoked`,
+      `pat/${p.patKeyId}/revoked`,
+    );
   const toggle = model.toggles.find((t) => t.targetType === 'pat_key' && t.targetId === p.patKeyId);
   if (toggle && !toggle.enabled) {
     return deny(

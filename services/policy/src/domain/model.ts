@@ -83,6 +83,11 @@ export interface PatLimits {
   requestsPerMinute: number;
   tokensPerMinute: number;
   alertThresholdPercent: number;
+  label?: string;
+  /** ISO time the key was revoked; a revoked key denies every PAT action. */
+  revokedAt?: string;
+  /** ISO time the key was first stored. */
+  createdAt?: string;
 }
 
 /** What to mask in tool results. */

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 import {
   Effect,
   RedactionKind,
@@ -212,6 +213,9 @@ export function patLimitsFrom(l: PatLimitsMsg | undefined, field = 'limits'): Pa
     requestsPerMinute: l.requestsPerMinute,
     tokensPerMinute: l.tokensPerMinute,
     alertThresholdPercent: l.alertThresholdPercent || 80,
+    ...(l.label ? { label: text(`${field}.label`, l.label, 200) } : {}),
+    ...(l.revokedAt ? { revokedAt: timestampDate(l.revokedAt).toISOString() } : {}),
+    ...(l.createdAt ? { createdAt: timestampDate(l.createdAt).toISOString() } : {}),
   };
 }
 

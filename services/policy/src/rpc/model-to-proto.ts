@@ -1,4 +1,5 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   Effect,
   PolicyModelSchema,
@@ -75,9 +76,11 @@ export function modelToProto(m: OrgModel): PolicyModel {
     })),
     toggles: m.toggles,
     rules: m.rules.map(rule),
-    patLimits: m.patLimits.map((l) => ({
+    patLimits: m.patLimits.map(({ revokedAt, createdAt, ...l }) => ({
       ...l,
       monthlySpendCapMicrousd: BigInt(l.monthlySpendCapMicrousd),
+      ...(revokedAt ? { revokedAt: timestampFromDate(new Date(revokedAt)) } : {}),
+      ...(createdAt ? { createdAt: timestampFromDate(new Date(createdAt)) } : {}),
     })),
     redaction: Object.fromEntries(Object.entries(m.redaction).map(([k, v]) => [k, redaction(v)])),
   });

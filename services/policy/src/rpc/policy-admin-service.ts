@@ -13,7 +13,7 @@ import {
   type PolicyAdminService,
 } from '@fortress/proto/policy/v1/policy_pb';
 import type { EventEnvelope } from '@fortress/proto/events/v1/events_pb';
-import { InvalidArgumentError, NotFoundError } from '@fortress/kit/errors';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@fortress/kit/errors';
 import { requireId, requireText } from '@fortress/kit/validate';
 import type { CedarEngine } from '../adapters/cedar/cedar-engine.js';
 import type { PolicyStore } from '../adapters/pg/policy-store.js';
@@ -46,7 +46,7 @@ interface Change {
   next: OrgModel;
   type: string;
   id: string;
-  operation: 'create' | 'update' | 'delete';
+  operation: 'create' | 'update' | 'delete' | 'revoke';
   before: unknown;
   after: unknown;
 }
@@ -211,14 +211,25 @@ export function createPolicyAdminRpc(
     },
 
     async putPatLimits(req) {
-      const limits = patLimitsFrom(req.limits);
+      const asked = patLimitsFrom(req.limits);
       const version = await apply(req.orgId, req.actorId, (m) => {
+        const current = m.patLimits.find((l) => l.patKeyId === asked.patKeyId);
+        if (current?.revokedAt && !asked.revokedAt)
+          throw new FailedPreconditionError(
+            'pat_key_revoked',
+            `PAT key "${asked.patKeyId}" is revoked; a revocation cannot be undone`,
+          );
+        const limits = {
+          ...asked,
+          createdAt: current?.createdAt ?? asked.createdAt ?? new Date().toISOString(),
+          ...(current?.revokedAt ? { revokedAt: current.revokedAt } : {}),
+        };
         const { next, before } = upsert(m.patLimits, (l) => l.patKeyId, limits.patKeyId, limits);
         return {
           next: { ...m, patLimits: next },
           type: 'pat_key',
           id: limits.patKeyId,
-          operation: op(before, false),
+          operation: limits.revokedAt && !before?.revokedAt ? 'revoke' : op(before, false),
           before,
           after: limits,
         };

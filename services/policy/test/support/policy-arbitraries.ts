@@ -152,16 +152,23 @@ const scope: fc.Arbitrary<Rule['scope']> = fc.oneof(
   fc.record({ type: fc.constant('pat_key' as const), id: pick(PAT_KEYS) }),
 );
 
-const patLimits: fc.Arbitrary<PatLimits> = fc.record({
-  patKeyId: pick(PAT_KEYS),
-  modelAllowlist: fc.oneof(fc.constant<string[]>([]), someOf(MODELS, 1)),
-  maxTokensPerRequest: pick([0, 100, 1000]),
-  clampMaxTokens: fc.boolean(),
-  monthlySpendCapMicrousd: fc.constant(0),
-  requestsPerMinute: fc.constant(0),
-  tokensPerMinute: fc.constant(0),
-  alertThresholdPercent: fc.constant(80),
-});
+const patLimits: fc.Arbitrary<PatLimits> = fc
+  .record({
+    patKeyId: pick(PAT_KEYS),
+    modelAllowlist: fc.oneof(fc.constant<string[]>([]), someOf(MODELS, 1)),
+    maxTokensPerRequest: pick([0, 100, 1000]),
+    clampMaxTokens: fc.boolean(),
+    monthlySpendCapMicrousd: fc.constant(0),
+    requestsPerMinute: fc.constant(0),
+    tokensPerMinute: fc.constant(0),
+    alertThresholdPercent: fc.constant(80),
+  })
+  .chain((l) =>
+    // One key in ten is revoked.
+    fc
+      .integer({ min: 0, max: 9 })
+      .map((n): PatLimits => (n === 0 ? { ...l, revokedAt: '2026-11-20T10:00:00.000Z' } : l)),
+  );
 
 /** A random org model the admin validator accepts: unique names, every kind of rule. */
 export const orgModel: fc.Arbitrary<OrgModel> = fc.record({

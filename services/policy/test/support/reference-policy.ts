@@ -201,6 +201,7 @@ export function referenceDecide(model: OrgModel, input: DecisionInput): Referenc
     }
   }
   const limits = model.patLimits.find((l) => l.patKeyId === p.patKeyId);
+  if (limits?.revokedAt && isPat(action)) forbids.add(`pat/${limits.patKeyId}/revoked`);
   if (limits && isPat(action) && input.resourceType === 'model') {
     if (limits.modelAllowlist.length > 0 && !limits.modelAllowlist.includes(input.resourceId)) {
       forbids.add(`pat/${limits.patKeyId}/models`);
