@@ -10,6 +10,7 @@ import { createAuditStore } from './adapters/pg/audit-store.js';
 import { createChainWriter } from './adapters/pg/chain-writer.js';
 import { createCheckpointRepo } from './adapters/pg/checkpoint-repo.js';
 import { createRetentionRepo } from './adapters/pg/retention-repo.js';
+import { createUsageRepo } from './adapters/pg/usage-repo.js';
 import { createCheckpointStore } from './adapters/s3/checkpoint-store.js';
 import { auditConfig } from './config.js';
 import { createBatchIngest } from './ingest/batch-ingest.js';
@@ -136,6 +137,7 @@ await runService(logger, async () => {
         createAuditRpc({
           store,
           retention,
+          usage: createUsageRepo(pool),
           verify: (orgId, signal) =>
             verifySlot(signal, () => verifyOrg({ pool, objectStore: copies, keys }, orgId, signal)),
           logger,

@@ -4,7 +4,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ORG = /^org_[A-Za-z0-9]{1,64}$/;
 const KINDS = new Set(['decision', 'outcome', 'change', 'notification']);
 /** 9999-12-31T23:59:59Z: the last second PostgreSQL and every export format agree on. */
-const MAX_SECONDS = 253_402_300_799n;
+export const MAX_SECONDS = 253_402_300_799n;
 
 /** Why an envelope cannot become an audit row, or undefined when it can. */
 export function envelopeProblem(envelope: EventEnvelope): string | undefined {

@@ -12,18 +12,23 @@ import type { Logger } from '@fortress/kit/log';
 import { pageSize, requireId, requireText } from '@fortress/kit/validate';
 import type { AuditFilter, AuditStore } from '../adapters/pg/audit-store.js';
 import type { RetentionRepo } from '../adapters/pg/retention-repo.js';
+import type { UsageRepo } from '../adapters/pg/usage-repo.js';
 import type { ChainVerdict } from '../domain/verify-chain.js';
 import { toRecord } from './audit-record.js';
 import { createExport } from './export-rpc.js';
 import { entityFilter, filterOf, pageToken } from './request-filter.js';
 import { setRetention, retentionOf } from './retention-rpc.js';
+import { createSummarizeUsage } from './usage-rpc.js';
 
 /** What the AuditService handlers use. */
 export interface AuditRpcDeps {
   store: AuditStore;
   retention: RetentionRepo;
+  usage: UsageRepo;
   verify: (orgId: string, signal: AbortSignal) => Promise<ChainVerdict>;
   logger?: Logger;
+  /** The clock that places a usage window left open (the month so far). */
+  now?: () => Date;
 }
 
 /** Reads one page newest first: `limit` records and the token of the next page. */
@@ -92,5 +97,7 @@ export function createAuditRpc(deps: AuditRpcDeps): ServiceImpl<typeof AuditServ
       const retention = retentionOf(orgId, await deps.retention.get(orgId));
       return create(GetRetentionResponseSchema, { retention });
     },
+
+    summarizeUsage: createSummarizeUsage(deps.usage, deps.now ?? (() => new Date())),
   };
 }

@@ -1,25 +1,19 @@
 import assert from 'node:assert/strict';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import {
-  Code,
-  ConnectError,
-  createClient,
-  createRouterTransport,
-  type Client,
-  type Interceptor,
-} from '@connectrpc/connect';
-import { toConnectError } from '@fortress/kit/errors';
-import { AuditService, ExportFormat } from '@fortress/proto/audit/v1/audit_pb';
+import { Code, ConnectError, type Client } from '@connectrpc/connect';
+import { type AuditService, ExportFormat } from '@fortress/proto/audit/v1/audit_pb';
 import { Decision, Tier } from '@fortress/proto/common/v1/common_pb';
 import { EventEnvelopeSchema } from '@fortress/proto/events/v1/events_pb';
 import { createAuditStore } from '../../src/adapters/pg/audit-store.js';
 import { createRetentionRepo } from '../../src/adapters/pg/retention-repo.js';
+import { createUsageRepo } from '../../src/adapters/pg/usage-repo.js';
 import { toAuditRow } from '../../src/domain/audit-row.js';
 import { CSV_COLUMNS } from '../../src/domain/export-format.js';
 import { createAuditRpc } from '../../src/rpc/audit-service.js';
 import { EXPORT_PAGE } from '../../src/rpc/export-rpc.js';
 import { verifyOrg } from '../../src/verify/verify-org.js';
+import { auditClient } from '../support/audit-client.js';
 import { auditRow, startAuditFixture, type AuditFixture } from '../support/audit-fixture.js';
 
 const ORG = 'org_rpc';
@@ -35,22 +29,10 @@ describe('AuditService', function () {
     const impl = createAuditRpc({
       store: createAuditStore(fx.pool),
       retention: createRetentionRepo(fx.pool),
+      usage: createUsageRepo(fx.pool),
       verify: (orgId, signal) => verifyOrg(fx.verifyDeps, orgId, signal),
     });
-    // The error boundary every Fortress server runs (kit's interceptors): domain errors to codes.
-    const boundary: Interceptor = (next) => async (req) => {
-      try {
-        return await next(req);
-      } catch (err) {
-        throw toConnectError(err);
-      }
-    };
-    client = createClient(
-      AuditService,
-      createRouterTransport(({ service }) => service(AuditService, impl), {
-        router: { interceptors: [boundary] },
-      }),
-    );
+    client = auditClient(impl);
     for (let i = 0; i < total; i += 500)
       await fx.writer.append(
         ORG,

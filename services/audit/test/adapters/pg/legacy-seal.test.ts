@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { provisionService } from '@fortress/kit/db-provision';
 import {
-  migrationsDir,
   startPgFixture,
   type PgFixture,
 } from '../../../../../packages/kit/test/support/pg-fixture.js';
 import { createChainWriter } from '../../../src/adapters/pg/chain-writer.js';
 import { verifyOrg } from '../../../src/verify/verify-org.js';
 import { auditRow } from '../../support/audit-fixture.js';
+import { migrationsAfter, migrationsUpTo, provisionAudit } from '../../support/audit-migrations.js';
 
 /**
  * Rows written before the hash chain existed (migration 001 only) are sealed into the chain by
@@ -28,19 +25,8 @@ describe('migration 002 seals rows written before the chain', function () {
 
   before(async () => {
     fx = await startPgFixture([]);
-    only001 = await mkdtemp(join(tmpdir(), 'fortress-001-'));
-    await copyFile(
-      join(migrationsDir('audit'), '001.do.init.sql'),
-      join(only001, '001.do.init.sql'),
-    );
-    const provision = (dir: string) =>
-      provisionService({
-        adminUrl: fx.adminUrl,
-        service: 'audit',
-        runtimePassword: fx.runtimePassword,
-        migrationsDir: dir,
-      });
-    assert.equal(await provision(only001), 1);
+    only001 = await migrationsUpTo('001');
+    assert.equal(await provisionAudit(fx, only001), 1);
     // As the 001-era service wrote them, interleaved across orgs, with odd content.
     for (let i = 0; i < 7; i++) {
       const org = ORGS[i % 2] ?? '';
@@ -60,7 +46,8 @@ describe('migration 002 seals rows written before the chain', function () {
         ],
       );
     }
-    assert.equal(await provision(migrationsDir('audit')), 1);
+    // 002 and every migration after it.
+    assert.equal(await provisionAudit(fx), await migrationsAfter('001'));
   });
   after(async () => {
     await fx?.stop();

@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Decision, PageInfo, PageRequest, Product, Reason, Tier } from "../../common/v1/common_pb.js";
+import type { Decision, PageInfo, PageRequest, Product, Reason, Tier, Usage } from "../../common/v1/common_pb.js";
 import { file_fortress_common_v1_common } from "../../common/v1/common_pb.js";
 import type { Actor, EventEnvelope } from "../../events/v1/events_pb.js";
 import { file_fortress_events_v1_events } from "../../events/v1/events_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fortress/audit/v1/audit.proto.
  */
 export const file_fortress_audit_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mb3J0cmVzcy9hdWRpdC92MS9hdWRpdC5wcm90bxIRZm9ydHJlc3MuYXVkaXQudjEiiQQKC0F1ZGl0UmVjb3JkEhAKCGV2ZW50X2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYBiABKAkSLAoHcHJvZHVjdBgHIAEoDjIbLmZvcnRyZXNzLmNvbW1vbi52MS5Qcm9kdWN0EigKBWFjdG9yGAggASgLMhkuZm9ydHJlc3MuZXZlbnRzLnYxLkFjdG9yEg4KBmFjdGlvbhgJIAEoCRIQCghyZXNvdXJjZRgKIAEoCRIuCghkZWNpc2lvbhgLIAEoDjIcLmZvcnRyZXNzLmNvbW1vbi52MS5EZWNpc2lvbhIrCgdyZWFzb25zGAwgAygLMhouZm9ydHJlc3MuY29tbW9uLnYxLlJlYXNvbhISCgpsYXRlbmN5X3VzGA0gASgNEhIKCnJlcXVlc3RfaWQYDiABKAkSEAoIdHJhY2VfaWQYDyABKAkSEwoLc3RhdHVzX2NvZGUYECABKA0SMAoFZXZlbnQYESABKAsyIS5mb3J0cmVzcy5ldmVudHMudjEuRXZlbnRFbnZlbG9wZSL1AQoMUXVlcnlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgRwYWdlGAcgASgLMh8uZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0ImwKDVF1ZXJ5UmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLmZvcnRyZXNzLmF1ZGl0LnYxLkF1ZGl0UmVjb3JkEioKBHBhZ2UYAiABKAsyHC5mb3J0cmVzcy5jb21tb24udjEuUGFnZUluZm8iHwoNVmVyaWZ5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkipwEKDlZlcmlmeVJlc3BvbnNlEgoKAm9rGAEgASgIEhcKD3JlY29yZHNfY2hlY2tlZBgCIAEoBBIaChJmaXJzdF9iYWRfc2VxdWVuY2UYAyABKAQSDwoHcHJvYmxlbRgEIAEoCRIOCgZyZWFzb24YBSABKAkSFgoOZmlyc3Rfc2VxdWVuY2UYBiABKAQSGwoTY2hlY2twb2ludHNfY2hlY2tlZBgHIAEoBCJ8ChNRdWVyeUNoYW5nZXNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRITCgtlbnRpdHlfdHlwZRgCIAEoCRIRCgllbnRpdHlfaWQYAyABKAkSLQoEcGFnZRgEIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJzChRRdWVyeUNoYW5nZXNSZXNwb25zZRIvCgdyZWNvcmRzGAEgAygLMh4uZm9ydHJlc3MuYXVkaXQudjEuQXVkaXRSZWNvcmQSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyL4AQoNRXhwb3J0UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLwoGZm9ybWF0GAIgASgOMh8uZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0Rm9ybWF0EgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAcgASgJIh4KDkV4cG9ydFJlc3BvbnNlEgwKBGRhdGEYASABKAwiZwoJUmV0ZW50aW9uEg4KBm9yZ19pZBgBIAEoCRImCgR0aWVyGAIgASgOMhguZm9ydHJlc3MuY29tbW9uLnYxLlRpZXISDgoGcGVyaW9kGAMgASgJEhIKCmlzX2RlZmF1bHQYBCABKAgiXwoTU2V0UmV0ZW50aW9uUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEhAKCGFjdG9yX2lkGAMgASgJIkcKFFNldFJldGVudGlvblJlc3BvbnNlEi8KCXJldGVudGlvbhgBIAEoCzIcLmZvcnRyZXNzLmF1ZGl0LnYxLlJldGVudGlvbiIlChNHZXRSZXRlbnRpb25SZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSJHChRHZXRSZXRlbnRpb25SZXNwb25zZRIvCglyZXRlbnRpb24YASABKAsyHC5mb3J0cmVzcy5hdWRpdC52MS5SZXRlbnRpb24qYgoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIVChFFWFBPUlRfRk9STUFUX0NTVhABEhwKGEVYUE9SVF9GT1JNQVRfSlNPTl9MSU5FUxACMp0ECgxBdWRpdFNlcnZpY2USSgoFUXVlcnkSHy5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlcXVlc3QaIC5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlc3BvbnNlEk0KBlZlcmlmeRIgLmZvcnRyZXNzLmF1ZGl0LnYxLlZlcmlmeVJlcXVlc3QaIS5mb3J0cmVzcy5hdWRpdC52MS5WZXJpZnlSZXNwb25zZRJfCgxRdWVyeUNoYW5nZXMSJi5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeUNoYW5nZXNSZXF1ZXN0GicuZm9ydHJlc3MuYXVkaXQudjEuUXVlcnlDaGFuZ2VzUmVzcG9uc2USTwoGRXhwb3J0EiAuZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0UmVxdWVzdBohLmZvcnRyZXNzLmF1ZGl0LnYxLkV4cG9ydFJlc3BvbnNlMAESXwoMU2V0UmV0ZW50aW9uEiYuZm9ydHJlc3MuYXVkaXQudjEuU2V0UmV0ZW50aW9uUmVxdWVzdBonLmZvcnRyZXNzLmF1ZGl0LnYxLlNldFJldGVudGlvblJlc3BvbnNlEl8KDEdldFJldGVudGlvbhImLmZvcnRyZXNzLmF1ZGl0LnYxLkdldFJldGVudGlvblJlcXVlc3QaJy5mb3J0cmVzcy5hdWRpdC52MS5HZXRSZXRlbnRpb25SZXNwb25zZWIGcHJvdG8z", [file_fortress_common_v1_common, file_fortress_events_v1_events, file_google_protobuf_timestamp]);
+  fileDesc("Ch1mb3J0cmVzcy9hdWRpdC92MS9hdWRpdC5wcm90bxIRZm9ydHJlc3MuYXVkaXQudjEiiQQKC0F1ZGl0UmVjb3JkEhAKCGV2ZW50X2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYBiABKAkSLAoHcHJvZHVjdBgHIAEoDjIbLmZvcnRyZXNzLmNvbW1vbi52MS5Qcm9kdWN0EigKBWFjdG9yGAggASgLMhkuZm9ydHJlc3MuZXZlbnRzLnYxLkFjdG9yEg4KBmFjdGlvbhgJIAEoCRIQCghyZXNvdXJjZRgKIAEoCRIuCghkZWNpc2lvbhgLIAEoDjIcLmZvcnRyZXNzLmNvbW1vbi52MS5EZWNpc2lvbhIrCgdyZWFzb25zGAwgAygLMhouZm9ydHJlc3MuY29tbW9uLnYxLlJlYXNvbhISCgpsYXRlbmN5X3VzGA0gASgNEhIKCnJlcXVlc3RfaWQYDiABKAkSEAoIdHJhY2VfaWQYDyABKAkSEwoLc3RhdHVzX2NvZGUYECABKA0SMAoFZXZlbnQYESABKAsyIS5mb3J0cmVzcy5ldmVudHMudjEuRXZlbnRFbnZlbG9wZSL1AQoMUXVlcnlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgRwYWdlGAcgASgLMh8uZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0ImwKDVF1ZXJ5UmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLmZvcnRyZXNzLmF1ZGl0LnYxLkF1ZGl0UmVjb3JkEioKBHBhZ2UYAiABKAsyHC5mb3J0cmVzcy5jb21tb24udjEuUGFnZUluZm8iHwoNVmVyaWZ5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkipwEKDlZlcmlmeVJlc3BvbnNlEgoKAm9rGAEgASgIEhcKD3JlY29yZHNfY2hlY2tlZBgCIAEoBBIaChJmaXJzdF9iYWRfc2VxdWVuY2UYAyABKAQSDwoHcHJvYmxlbRgEIAEoCRIOCgZyZWFzb24YBSABKAkSFgoOZmlyc3Rfc2VxdWVuY2UYBiABKAQSGwoTY2hlY2twb2ludHNfY2hlY2tlZBgHIAEoBCJ8ChNRdWVyeUNoYW5nZXNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRITCgtlbnRpdHlfdHlwZRgCIAEoCRIRCgllbnRpdHlfaWQYAyABKAkSLQoEcGFnZRgEIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJzChRRdWVyeUNoYW5nZXNSZXNwb25zZRIvCgdyZWNvcmRzGAEgAygLMh4uZm9ydHJlc3MuYXVkaXQudjEuQXVkaXRSZWNvcmQSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyL4AQoNRXhwb3J0UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLwoGZm9ybWF0GAIgASgOMh8uZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0Rm9ybWF0EgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAcgASgJIh4KDkV4cG9ydFJlc3BvbnNlEgwKBGRhdGEYASABKAwiZwoJUmV0ZW50aW9uEg4KBm9yZ19pZBgBIAEoCRImCgR0aWVyGAIgASgOMhguZm9ydHJlc3MuY29tbW9uLnYxLlRpZXISDgoGcGVyaW9kGAMgASgJEhIKCmlzX2RlZmF1bHQYBCABKAgiXwoTU2V0UmV0ZW50aW9uUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEhAKCGFjdG9yX2lkGAMgASgJIkcKFFNldFJldGVudGlvblJlc3BvbnNlEi8KCXJldGVudGlvbhgBIAEoCzIcLmZvcnRyZXNzLmF1ZGl0LnYxLlJldGVudGlvbiIlChNHZXRSZXRlbnRpb25SZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSJHChRHZXRSZXRlbnRpb25SZXNwb25zZRIvCglyZXRlbnRpb24YASABKAsyHC5mb3J0cmVzcy5hdWRpdC52MS5SZXRlbnRpb24ikQEKFVN1bW1hcml6ZVVzYWdlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSEgoKcGF0X2tleV9pZBgCIAEoCRIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KCk1vZGVsVXNhZ2USDQoFbW9kZWwYASABKAkSEAoIcmVxdWVzdHMYAiABKAQSKAoFdXNhZ2UYAyABKAsyGS5mb3J0cmVzcy5jb21tb24udjEuVXNhZ2USFgoOc3BlbmRfbWljcm91c2QYBCABKAQigQIKFlN1bW1hcml6ZVVzYWdlUmVzcG9uc2USKQoFc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXF1ZXN0cxgDIAEoBBIoCgV1c2FnZRgEIAEoCzIZLmZvcnRyZXNzLmNvbW1vbi52MS5Vc2FnZRIWCg5zcGVuZF9taWNyb3VzZBgFIAEoBBItCgZtb2RlbHMYBiADKAsyHS5mb3J0cmVzcy5hdWRpdC52MS5Nb2RlbFVzYWdlEg4KBmRlbmllZBgHIAEoBCpiCgxFeHBvcnRGb3JtYXQSHQoZRVhQT1JUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhUKEUVYUE9SVF9GT1JNQVRfQ1NWEAESHAoYRVhQT1JUX0ZPUk1BVF9KU09OX0xJTkVTEAIyhAUKDEF1ZGl0U2VydmljZRJKCgVRdWVyeRIfLmZvcnRyZXNzLmF1ZGl0LnYxLlF1ZXJ5UmVxdWVzdBogLmZvcnRyZXNzLmF1ZGl0LnYxLlF1ZXJ5UmVzcG9uc2USTQoGVmVyaWZ5EiAuZm9ydHJlc3MuYXVkaXQudjEuVmVyaWZ5UmVxdWVzdBohLmZvcnRyZXNzLmF1ZGl0LnYxLlZlcmlmeVJlc3BvbnNlEl8KDFF1ZXJ5Q2hhbmdlcxImLmZvcnRyZXNzLmF1ZGl0LnYxLlF1ZXJ5Q2hhbmdlc1JlcXVlc3QaJy5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeUNoYW5nZXNSZXNwb25zZRJPCgZFeHBvcnQSIC5mb3J0cmVzcy5hdWRpdC52MS5FeHBvcnRSZXF1ZXN0GiEuZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0UmVzcG9uc2UwARJfCgxTZXRSZXRlbnRpb24SJi5mb3J0cmVzcy5hdWRpdC52MS5TZXRSZXRlbnRpb25SZXF1ZXN0GicuZm9ydHJlc3MuYXVkaXQudjEuU2V0UmV0ZW50aW9uUmVzcG9uc2USXwoMR2V0UmV0ZW50aW9uEiYuZm9ydHJlc3MuYXVkaXQudjEuR2V0UmV0ZW50aW9uUmVxdWVzdBonLmZvcnRyZXNzLmF1ZGl0LnYxLkdldFJldGVudGlvblJlc3BvbnNlEmUKDlN1bW1hcml6ZVVzYWdlEiguZm9ydHJlc3MuYXVkaXQudjEuU3VtbWFyaXplVXNhZ2VSZXF1ZXN0GikuZm9ydHJlc3MuYXVkaXQudjEuU3VtbWFyaXplVXNhZ2VSZXNwb25zZWIGcHJvdG8z", [file_fortress_common_v1_common, file_fortress_events_v1_events, file_google_protobuf_timestamp]);
 
 /**
  * AuditRecord is one row of the audit log: a decision, an outcome or a change.
@@ -513,6 +513,134 @@ export const GetRetentionResponseSchema: GenMessage<GetRetentionResponse> = /*@_
   messageDesc(file_fortress_audit_v1_audit, 13);
 
 /**
+ * @generated from message fortress.audit.v1.SummarizeUsageRequest
+ */
+export type SummarizeUsageRequest = Message<"fortress.audit.v1.SummarizeUsageRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string pat_key_id = 2;
+   */
+  patKeyId: string;
+
+  /**
+   * Inclusive; unset: the start of the current calendar month in UTC.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 3;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * Exclusive; unset: now.
+   *
+   * @generated from field: google.protobuf.Timestamp until = 4;
+   */
+  until?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fortress.audit.v1.SummarizeUsageRequest.
+ * Use `create(SummarizeUsageRequestSchema)` to create a new message.
+ */
+export const SummarizeUsageRequestSchema: GenMessage<SummarizeUsageRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 14);
+
+/**
+ * ModelUsage is one model's share of a PAT key's usage.
+ *
+ * @generated from message fortress.audit.v1.ModelUsage
+ */
+export type ModelUsage = Message<"fortress.audit.v1.ModelUsage"> & {
+  /**
+   * The model id, e.g. "claude-sonnet-4-5-20250929" (the record's resource without "model:").
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * @generated from field: uint64 requests = 2;
+   */
+  requests: bigint;
+
+  /**
+   * @generated from field: fortress.common.v1.Usage usage = 3;
+   */
+  usage?: Usage | undefined;
+
+  /**
+   * @generated from field: uint64 spend_microusd = 4;
+   */
+  spendMicrousd: bigint;
+};
+
+/**
+ * Describes the message fortress.audit.v1.ModelUsage.
+ * Use `create(ModelUsageSchema)` to create a new message.
+ */
+export const ModelUsageSchema: GenMessage<ModelUsage> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 15);
+
+/**
+ * @generated from message fortress.audit.v1.SummarizeUsageResponse
+ */
+export type SummarizeUsageResponse = Message<"fortress.audit.v1.SummarizeUsageResponse"> & {
+  /**
+   * The window summarised, defaults filled in.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 1;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp until = 2;
+   */
+  until?: Timestamp | undefined;
+
+  /**
+   * Completed requests: outcome records of "pat:messages.create", whatever their status.
+   *
+   * @generated from field: uint64 requests = 3;
+   */
+  requests: bigint;
+
+  /**
+   * @generated from field: fortress.common.v1.Usage usage = 4;
+   */
+  usage?: Usage | undefined;
+
+  /**
+   * @generated from field: uint64 spend_microusd = 5;
+   */
+  spendMicrousd: bigint;
+
+  /**
+   * Per model, highest spend first, then by model id.
+   *
+   * @generated from field: repeated fortress.audit.v1.ModelUsage models = 6;
+   */
+  models: ModelUsage[];
+
+  /**
+   * Requests denied before they went upstream: decision records of "pat:messages.create"
+   * with a deny. Not usage.
+   *
+   * @generated from field: uint64 denied = 7;
+   */
+  denied: bigint;
+};
+
+/**
+ * Describes the message fortress.audit.v1.SummarizeUsageResponse.
+ * Use `create(SummarizeUsageResponseSchema)` to create a new message.
+ */
+export const SummarizeUsageResponseSchema: GenMessage<SummarizeUsageResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 16);
+
+/**
  * ExportFormat is the encoding of an export.
  *
  * @generated from enum fortress.audit.v1.ExportFormat
@@ -611,6 +739,18 @@ export const AuditService: GenService<{
     methodKind: "unary";
     input: typeof GetRetentionRequestSchema;
     output: typeof GetRetentionResponseSchema;
+  },
+  /**
+   * What one PAT key used over a window (by default the current calendar month in UTC, the
+   * month its spend cap covers): completed Messages API requests, tokens and spend, in total
+   * and per model, and how many of its requests were denied.
+   *
+   * @generated from rpc fortress.audit.v1.AuditService.SummarizeUsage
+   */
+  summarizeUsage: {
+    methodKind: "unary";
+    input: typeof SummarizeUsageRequestSchema;
+    output: typeof SummarizeUsageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fortress_audit_v1_audit, 0);
