@@ -2,10 +2,12 @@
  * `npm start`: a complete local Fortress on loopback with a demo organisation. Data lives in
  * .fortress/ (git-ignored) and is reused on the next start; Ctrl-C or SIGTERM stops it all.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { Product } from '@fortress/proto/common/v1/common_pb';
-import { seedOrg } from '@fortress/harness/stack/seed';
+import { seedAdmin, seedOrg } from '@fortress/harness/stack/seed';
 import { startStack } from '@fortress/harness/stack/stack';
 import { REPO_ROOT } from '@fortress/harness/stack/paths';
 
@@ -14,6 +16,7 @@ const LOCAL_FILE = join(DATA_DIR, 'local.json');
 const PID_FILE = join(DATA_DIR, 'stack.pid');
 const DEMO_ORG = 'org_demo';
 const DEMO_PAT = 'pat_demo';
+const DEMO_ADMIN = 'admin@demo.fortress.local';
 const EDGE_PORT = Number(process.env['FORTRESS_EDGE_PORT'] ?? 8787);
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -92,10 +95,34 @@ if (!stillValid) {
   orgKey = seeded.orgKey;
 }
 
+say('==> creating the bootstrap admin');
+// The admin's password is shown once, by this start, when it creates the admin; it is not
+// written anywhere. Choose it with FORTRESS_BOOTSTRAP_ADMIN_PASSWORD (12+ characters).
+const chosenPassword = process.env['FORTRESS_BOOTSTRAP_ADMIN_PASSWORD'] ?? '';
+const adminPassword = chosenPassword || randomBytes(18).toString('base64url');
+const adminLine = await seedAdmin(stack.operator, {
+  orgId: DEMO_ORG,
+  email: DEMO_ADMIN,
+  password: adminPassword,
+  roles: ['owner'],
+}).then(
+  (admin) => {
+    if (!admin.created) return `${DEMO_ADMIN} (exists; its password was shown when it was made)`;
+    if (chosenPassword) return `${DEMO_ADMIN}, password from FORTRESS_BOOTSTRAP_ADMIN_PASSWORD`;
+    return `${DEMO_ADMIN}, password ${adminPassword}  (shown once, not stored)`;
+  },
+  (err: unknown) => {
+    if (err instanceof ConnectError && err.code === Code.InvalidArgument)
+      return `not created: FORTRESS_BOOTSTRAP_ADMIN_PASSWORD was refused (${err.rawMessage})`;
+    throw err;
+  },
+);
+
 const local = {
   edgeUrl: stack.edgeUrl,
   orgId: DEMO_ORG,
   orgKey,
+  adminEmail: DEMO_ADMIN,
   patKeyId: DEMO_PAT,
   products: [Product[Product.PAT]],
   allowedModels: ['claude-sonnet-4-5-20250929', 'claude-haiku-4-5-20251001'],
@@ -110,6 +137,7 @@ Fortress is up in ${((performance.now() - t0) / 1000).toFixed(1)}s.
   Edge (PAT Fortress):   ${stack.edgeUrl}
   Demo org:              ${DEMO_ORG} (SOHO), PAT key ${DEMO_PAT}
   Org key:               ${orgKey}
+  Admin (owner):         ${adminLine}
   Upstream (sandbox):    ${stack.sandbox.url}  (a local stand-in for api.anthropic.com)
   Allowed models:        ${local.allowedModels.join(', ')}
   Written to:            ${LOCAL_FILE} (mode 0600)

@@ -3,21 +3,31 @@ import { createPool, pgReady } from '@fortress/kit/pg';
 import { serveBackend } from '@fortress/kit/backend-server';
 import { runService } from '@fortress/kit/lifecycle';
 import { bootService } from '@fortress/kit/service';
-import { createIdentityStore } from './adapters/pg/identity-store.js';
+import { loadSessionSigningKey } from './adapters/keys/session-signing-key.js';
 import { identityConfig } from './config.js';
-import { createIdentityAdminRpc } from './rpc/identity-admin-service.js';
-import { createIdentityRpc } from './rpc/identity-service.js';
+import { createIdentityApp } from './wiring.js';
 
 const base = bootService('identity', identityConfig);
 const { config, logger, telemetry } = base;
 
 await runService(logger, async () => {
+  const signingKey = await loadSessionSigningKey(config.FORTRESS_SESSION_SIGNING_KEY_FILE);
   const pool = createPool({ url: config.FORTRESS_DATABASE_URL, service: base.name });
-  const store = createIdentityStore(pool);
+  const app = createIdentityApp({
+    pool,
+    signingKey,
+    logger,
+    settings: {
+      accessTtlSeconds: config.FORTRESS_SESSION_ACCESS_TTL_SECONDS,
+      sessionMaxAgeSeconds: config.FORTRESS_SESSION_MAX_AGE_SECONDS,
+      maxFailedLogins: config.FORTRESS_LOGIN_MAX_FAILURES,
+      lockSeconds: config.FORTRESS_LOGIN_LOCK_SECONDS,
+    },
+  });
   const served = await serveBackend(base, {
     routes: (router) => {
-      router.service(IdentityService, createIdentityRpc({ directory: store }));
-      router.service(IdentityAdminService, createIdentityAdminRpc({ store }));
+      router.service(IdentityService, app.rpc);
+      router.service(IdentityAdminService, app.adminRpc);
     },
     readiness: { postgres: () => pgReady(pool) },
   });

@@ -82,3 +82,37 @@ export async function seedOrg(clients: OperatorClients, o: SeedOptions): Promise
   });
   return { orgId: o.orgId, patKeyId: o.patKeyId, orgKey: key.secret, orgKeyId: key.key?.id ?? '' };
 }
+
+/** An admin-plane user to create (Login with org id, email and password). */
+export interface AdminSeedOptions {
+  orgId: string;
+  email: string;
+  /** At least 12 characters. */
+  password: string;
+  /** Admin-plane roles; owner when omitted. */
+  roles?: string[];
+}
+
+/** What seedAdmin did: created the user, or found one with that email already there. */
+export type SeededAdmin =
+  { created: true; userId: string; email: string } | { created: false; email: string };
+
+/**
+ * Creates an admin user through CreateUser, as an operator would. Safe to run again: an
+ * existing user with the email is left as it is (its password unchanged), and reported.
+ */
+export async function seedAdmin(
+  clients: OperatorClients,
+  a: AdminSeedOptions,
+): Promise<SeededAdmin> {
+  const created = await clients.identityAdmin
+    .createUser({
+      orgId: a.orgId,
+      email: a.email,
+      password: a.password,
+      roles: a.roles ?? ['owner'],
+    })
+    .catch(ignoreExists);
+  if (!created?.user) return { created: false, email: a.email };
+  return { created: true, userId: created.user.id, email: created.user.email };
+}

@@ -29,7 +29,8 @@ export interface Presented {
   idpToken: string;
 }
 
-const fail = (
+/** A failed outcome with a safe reason; `orgId` when the org is known (to audit under it). */
+export const authFailure = (
   failure: AuthFailure,
   code: string,
   message: string,
@@ -50,10 +51,14 @@ export async function authenticate(
   presented: Presented,
 ): Promise<AuthOutcome> {
   if (!presented.apiKey) {
-    return fail(AuthFailure.MISSING_CREDENTIAL, 'missing_api_key', 'no api key was presented');
+    return authFailure(
+      AuthFailure.MISSING_CREDENTIAL,
+      'missing_api_key',
+      'no api key was presented',
+    );
   }
   if (!isWellFormedOrgKey(presented.apiKey)) {
-    return fail(
+    return authFailure(
       AuthFailure.MALFORMED_CREDENTIAL,
       'malformed_api_key',
       'the api key is not a fortress org key',
@@ -61,13 +66,22 @@ export async function authenticate(
   }
   const key = await directory.lookupKey(hashOrgKey(presented.apiKey));
   if (!key) {
-    return fail(AuthFailure.UNKNOWN_CREDENTIAL, 'invalid_api_key', 'the api key is not valid');
+    return authFailure(
+      AuthFailure.UNKNOWN_CREDENTIAL,
+      'invalid_api_key',
+      'the api key is not valid',
+    );
   }
   if (key.revoked) {
-    return fail(AuthFailure.REVOKED, 'api_key_revoked', 'the api key has been revoked', key.orgId);
+    return authFailure(
+      AuthFailure.REVOKED,
+      'api_key_revoked',
+      'the api key has been revoked',
+      key.orgId,
+    );
   }
   if (key.orgDisabled) {
-    return fail(
+    return authFailure(
       AuthFailure.ORG_DISABLED,
       'org_disabled',
       'the organisation is disabled',
@@ -77,14 +91,14 @@ export async function authenticate(
   const tier = tierFromName(key.tier);
   if (tier === Tier.BANK || tier === Tier.ZERO_TRUST) {
     if (!presented.idpToken) {
-      return fail(
+      return authFailure(
         AuthFailure.IDP_TOKEN_REQUIRED,
         'idp_token_required',
         'this organisation requires an identity provider token (Authorization: Bearer) with the api key',
         key.orgId,
       );
     }
-    return fail(
+    return authFailure(
       AuthFailure.IDP_TOKEN_INVALID,
       'idp_not_configured',
       'no identity provider is configured for this organisation',
@@ -102,6 +116,7 @@ export async function authenticate(
       roles: key.roles,
       products: key.products.map(productFromName),
       patKeyId: key.patKeyId ?? '',
+      patKeyVersion: key.patKeyVersion,
       authenticatedAt: timestampNow(),
     }),
   };

@@ -46,6 +46,7 @@ const toApiKey = (r: ApiKeyRow) =>
     roles: r.roles,
     products: r.products.map(productFromName),
     patKeyId: r.pat_key_id ?? '',
+    patKeyVersion: r.pat_key_version,
     createdAt: timestampFromDate(r.created_at),
     ...(r.revoked_at ? { revokedAt: timestampFromDate(r.revoked_at) } : {}),
     ...(r.last_used_at ? { lastUsedAt: timestampFromDate(r.last_used_at) } : {}),
@@ -90,6 +91,8 @@ export function createIdentityAdminRpc(deps: {
         return name;
       });
       const patKeyId = req.patKeyId ? requireId('pat_key_id', req.patKeyId, 'pat') : null;
+      if (req.patKeyVersion > 0 && !patKeyId)
+        throw new InvalidArgumentError('pat_key_version', 'pat_key_version needs a pat_key_id');
       const environment = req.environment === KeyEnvironment.TEST ? 'test' : 'live';
       const generated = generateOrgKey(environment);
       const row = await store.insertKey({
@@ -102,6 +105,7 @@ export function createIdentityAdminRpc(deps: {
         roles,
         products,
         patKeyId,
+        patKeyVersion: req.patKeyVersion,
       });
       return create(CreateApiKeyResponseSchema, { key: toApiKey(row), secret: generated.secret });
     },

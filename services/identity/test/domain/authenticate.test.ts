@@ -29,6 +29,7 @@ function storedKey(overrides: Partial<KeyLookup> = {}) {
     roles: ['developer', 'reviewer'],
     products: ['pat', 'mcp'],
     patKeyId: 'pat_p1',
+    patKeyVersion: 0,
     revoked: false,
     ...overrides,
   };

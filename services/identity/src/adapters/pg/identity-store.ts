@@ -10,6 +10,8 @@ export interface KeyLookup {
   roles: string[];
   products: string[];
   patKeyId: string | null;
+  /** The PAT key version the key is pinned to (0: the current one). */
+  patKeyVersion: number;
   revoked: boolean;
 }
 
@@ -32,13 +34,14 @@ export interface ApiKeyRow {
   roles: string[];
   products: string[];
   pat_key_id: string | null;
+  pat_key_version: number;
   created_at: Date;
   revoked_at: Date | null;
   last_used_at: Date | null;
 }
 
 const KEY_COLUMNS =
-  'id, org_id, label, display_prefix, environment, roles, products, pat_key_id, created_at, revoked_at, last_used_at';
+  'id, org_id, label, display_prefix, environment, roles, products, pat_key_id, pat_key_version, created_at, revoked_at, last_used_at';
 
 /** Identity's PostgreSQL store. Every tenant query runs inside `inTenant`. */
 export function createIdentityStore(pool: pg.Pool) {
@@ -54,6 +57,7 @@ export function createIdentityStore(pool: pg.Pool) {
         products: string[];
         pat_key_id: string | null;
         revoked: boolean;
+        pat_key_version: number;
       }>('SELECT * FROM authenticate_key($1)', [hash]);
       const r = rows[0];
       if (!r) return undefined;
@@ -65,6 +69,7 @@ export function createIdentityStore(pool: pg.Pool) {
         roles: r.roles,
         products: r.products,
         patKeyId: r.pat_key_id,
+        patKeyVersion: r.pat_key_version,
         revoked: r.revoked,
       };
     },
@@ -101,11 +106,12 @@ export function createIdentityStore(pool: pg.Pool) {
       roles: string[];
       products: string[];
       patKeyId: string | null;
+      patKeyVersion?: number;
     }): Promise<ApiKeyRow> {
       return inTenant(pool, key.orgId, async (db) => {
         const { rows } = await db.query<ApiKeyRow>(
-          `INSERT INTO api_keys (id, org_id, key_hash, display_prefix, label, environment, roles, products, pat_key_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${KEY_COLUMNS}`,
+          `INSERT INTO api_keys (id, org_id, key_hash, display_prefix, label, environment, roles, products, pat_key_id, pat_key_version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${KEY_COLUMNS}`,
           [
             key.id,
             key.orgId,
@@ -116,6 +122,7 @@ export function createIdentityStore(pool: pg.Pool) {
             key.roles,
             key.products,
             key.patKeyId,
+            key.patKeyVersion ?? 0,
           ],
         );
         return rows[0] as ApiKeyRow;

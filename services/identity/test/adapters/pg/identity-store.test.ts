@@ -10,7 +10,10 @@ import {
   createIdentityStore,
   type IdentityStore,
 } from '../../../src/adapters/pg/identity-store.js';
+import { createSessionStore } from '../../../src/adapters/pg/session-store.js';
+import { createUserStore } from '../../../src/adapters/pg/user-store.js';
 import { generateOrgKey, type GeneratedKey } from '../../../src/domain/org-key.js';
+import { issueRefreshToken } from '../../../src/domain/refresh-token.js';
 
 const ORG_A = 'org_aaa111';
 const ORG_B = 'org_bbb222';
@@ -45,10 +48,32 @@ describe('identity store on PostgreSQL', function () {
     keys['key_b1'] = generateOrgKey('live');
     await insertKey('key_a1', ORG_A, keys['key_a1']);
     await insertKey('key_b1', ORG_B, keys['key_b1']);
+    // a row in every tenant table of ORG_A, for the schema checks
+    await createUserStore(pool).createUser({
+      id: 'usr_a1',
+      orgId: ORG_A,
+      email: 'a1@alpha.example',
+      passwordHash: 'scrypt$N=16384,r=8,p=1$c2FsdA==$aGFzaA==',
+      roles: ['owner'],
+    });
+    await createSessionStore(pool).open({
+      sessionId: 'ses_a1',
+      orgId: ORG_A,
+      userId: 'usr_a1',
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 3600_000),
+      tokenHash: issueRefreshToken(ORG_A).hash,
+    });
   });
   after(() => fx?.stop());
 
-  describe('schema', () => itHardensTheSchema('identity', ['api_keys', 'orgs'], () => fx, ORG_A));
+  describe('schema', () =>
+    itHardensTheSchema(
+      'identity',
+      ['api_keys', 'orgs', 'refresh_tokens', 'sessions', 'users'],
+      () => fx,
+      ORG_A,
+    ));
 
   describe('tenant isolation', () => {
     it("lists only the org's own keys", async () => {
@@ -136,6 +161,7 @@ describe('identity store on PostgreSQL', function () {
         roles: ['developer'],
         products: ['pat'],
         patKeyId: 'pat_b1',
+        patKeyVersion: 0,
         revoked: false,
       });
     });

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fortress/identity/v1/identity.proto.
  */
 export const file_fortress_identity_v1_identity: GenFile = /*@__PURE__*/
-  fileDesc("CiNmb3J0cmVzcy9pZGVudGl0eS92MS9pZGVudGl0eS5wcm90bxIUZm9ydHJlc3MuaWRlbnRpdHkudjEihQEKE0F1dGhlbnRpY2F0ZVJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSFQoNc2Vzc2lvbl90b2tlbhgDIAEoCRIzCgdjb250ZXh0GAQgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Ir8BChRBdXRoZW50aWNhdGVSZXNwb25zZRIVCg1hdXRoZW50aWNhdGVkGAEgASgIEjAKCXByaW5jaXBhbBgCIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwSMgoHZmFpbHVyZRgDIAEoDjIhLmZvcnRyZXNzLmlkZW50aXR5LnYxLkF1dGhGYWlsdXJlEioKBnJlYXNvbhgEIAEoCzIaLmZvcnRyZXNzLmNvbW1vbi52MS5SZWFzb24ibwoURXhjaGFuZ2VUb2tlblJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSMwoHY29udGV4dBgDIAEoCzIiLmZvcnRyZXNzLmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dCJWChVFeGNoYW5nZVRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiiQEKA09yZxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiYKBHRpZXIYAyABKA4yGC5mb3J0cmVzcy5jb21tb24udjEuVGllchIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgFIAEoCCJUChBDcmVhdGVPcmdSZXF1ZXN0EgwKBG5hbWUYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEgoKAmlkGAMgASgJIjsKEUNyZWF0ZU9yZ1Jlc3BvbnNlEiYKA29yZxgBIAEoCzIZLmZvcnRyZXNzLmlkZW50aXR5LnYxLk9yZyIfCg1HZXRPcmdSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSI4Cg5HZXRPcmdSZXNwb25zZRImCgNvcmcYASABKAsyGS5mb3J0cmVzcy5pZGVudGl0eS52MS5Pcmci6gIKBkFwaUtleRIKCgJpZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSDQoFbGFiZWwYAyABKAkSFgoOZGlzcGxheV9wcmVmaXgYBCABKAkSDQoFcm9sZXMYBSADKAkSLQoIcHJvZHVjdHMYBiADKA4yGy5mb3J0cmVzcy5jb21tb24udjEuUHJvZHVjdBISCgpwYXRfa2V5X2lkGAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoLZW52aXJvbm1lbnQYCyABKA4yJC5mb3J0cmVzcy5pZGVudGl0eS52MS5LZXlFbnZpcm9ubWVudCLBAQoTQ3JlYXRlQXBpS2V5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDQoFbGFiZWwYAiABKAkSDQoFcm9sZXMYAyADKAkSLQoIcHJvZHVjdHMYBCADKA4yGy5mb3J0cmVzcy5jb21tb24udjEuUHJvZHVjdBISCgpwYXRfa2V5X2lkGAUgASgJEjkKC2Vudmlyb25tZW50GAYgASgOMiQuZm9ydHJlc3MuaWRlbnRpdHkudjEuS2V5RW52aXJvbm1lbnQiUQoUQ3JlYXRlQXBpS2V5UmVzcG9uc2USKQoDa2V5GAEgASgLMhwuZm9ydHJlc3MuaWRlbnRpdHkudjEuQXBpS2V5Eg4KBnNlY3JldBgCIAEoCSJTChJMaXN0QXBpS2V5c1JlcXVlc3QSDgoGb3JnX2lkGAEgASgJEi0KBHBhZ2UYAiABKAsyHy5mb3J0cmVzcy5jb21tb24udjEuUGFnZVJlcXVlc3QibQoTTGlzdEFwaUtleXNSZXNwb25zZRIqCgRrZXlzGAEgAygLMhwuZm9ydHJlc3MuaWRlbnRpdHkudjEuQXBpS2V5EioKBHBhZ2UYAiABKAsyHC5mb3J0cmVzcy5jb21tb24udjEuUGFnZUluZm8iNQoTUmV2b2tlQXBpS2V5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDgoGa2V5X2lkGAIgASgJIkEKFFJldm9rZUFwaUtleVJlc3BvbnNlEikKA2tleRgBIAEoCzIcLmZvcnRyZXNzLmlkZW50aXR5LnYxLkFwaUtleSKHAQoMTG9naW5SZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRIQCghwYXNzd29yZBgDIAEoCRIRCgl0b3RwX2NvZGUYBCABKAkSMwoHY29udGV4dBgFIAEoCzIiLmZvcnRyZXNzLmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dCKlAQoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRI1ChFhY2Nlc3NfZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoJcHJpbmNpcGFsGAQgASgLMh0uZm9ydHJlc3MuY29tbW9uLnYxLlByaW5jaXBhbCIuChVSZWZyZXNoU2Vzc2lvblJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSJ8ChZSZWZyZXNoU2Vzc2lvblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEjUKEWFjY2Vzc19leHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCImCg1Mb2dvdXRSZXF1ZXN0EhUKDXJlZnJlc2hfdG9rZW4YASABKAkiEAoOTG9nb3V0UmVzcG9uc2Uq2AIKC0F1dGhGYWlsdXJlEhwKGEFVVEhfRkFJTFVSRV9VTlNQRUNJRklFRBAAEiMKH0FVVEhfRkFJTFVSRV9NSVNTSU5HX0NSRURFTlRJQUwQARIlCiFBVVRIX0ZBSUxVUkVfTUFMRk9STUVEX0NSRURFTlRJQUwQAhIjCh9BVVRIX0ZBSUxVUkVfVU5LTk9XTl9DUkVERU5USUFMEAMSGAoUQVVUSF9GQUlMVVJFX1JFVk9LRUQQBBIYChRBVVRIX0ZBSUxVUkVfRVhQSVJFRBAFEiMKH0FVVEhfRkFJTFVSRV9JRFBfVE9LRU5fUkVRVUlSRUQQBhIiCh5BVVRIX0ZBSUxVUkVfSURQX1RPS0VOX0lOVkFMSUQQBxIeChpBVVRIX0ZBSUxVUkVfV1JPTkdfUFJPRFVDVBAIEh0KGUFVVEhfRkFJTFVSRV9PUkdfRElTQUJMRUQQCSplCg5LZXlFbnZpcm9ubWVudBIfChtLRVlfRU5WSVJPTk1FTlRfVU5TUEVDSUZJRUQQABIYChRLRVlfRU5WSVJPTk1FTlRfTElWRRABEhgKFEtFWV9FTlZJUk9OTUVOVF9URVNUEAIy4gEKD0lkZW50aXR5U2VydmljZRJlCgxBdXRoZW50aWNhdGUSKS5mb3J0cmVzcy5pZGVudGl0eS52MS5BdXRoZW50aWNhdGVSZXF1ZXN0GiouZm9ydHJlc3MuaWRlbnRpdHkudjEuQXV0aGVudGljYXRlUmVzcG9uc2USaAoNRXhjaGFuZ2VUb2tlbhIqLmZvcnRyZXNzLmlkZW50aXR5LnYxLkV4Y2hhbmdlVG9rZW5SZXF1ZXN0GisuZm9ydHJlc3MuaWRlbnRpdHkudjEuRXhjaGFuZ2VUb2tlblJlc3BvbnNlMo8GChRJZGVudGl0eUFkbWluU2VydmljZRJcCglDcmVhdGVPcmcSJi5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVPcmdSZXF1ZXN0GicuZm9ydHJlc3MuaWRlbnRpdHkudjEuQ3JlYXRlT3JnUmVzcG9uc2USUwoGR2V0T3JnEiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuR2V0T3JnUmVxdWVzdBokLmZvcnRyZXNzLmlkZW50aXR5LnYxLkdldE9yZ1Jlc3BvbnNlEmUKDENyZWF0ZUFwaUtleRIpLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaKi5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJiCgtMaXN0QXBpS2V5cxIoLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxpc3RBcGlLZXlzUmVxdWVzdBopLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxpc3RBcGlLZXlzUmVzcG9uc2USZQoMUmV2b2tlQXBpS2V5EikuZm9ydHJlc3MuaWRlbnRpdHkudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBoqLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJldm9rZUFwaUtleVJlc3BvbnNlElAKBUxvZ2luEiIuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9naW5SZXF1ZXN0GiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9naW5SZXNwb25zZRJrCg5SZWZyZXNoU2Vzc2lvbhIrLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJlZnJlc2hTZXNzaW9uUmVxdWVzdBosLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJlZnJlc2hTZXNzaW9uUmVzcG9uc2USUwoGTG9nb3V0EiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9nb3V0UmVxdWVzdBokLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxvZ291dFJlc3BvbnNlYgZwcm90bzM", [file_fortress_common_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("CiNmb3J0cmVzcy9pZGVudGl0eS92MS9pZGVudGl0eS5wcm90bxIUZm9ydHJlc3MuaWRlbnRpdHkudjEihQEKE0F1dGhlbnRpY2F0ZVJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSFQoNc2Vzc2lvbl90b2tlbhgDIAEoCRIzCgdjb250ZXh0GAQgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Ir8BChRBdXRoZW50aWNhdGVSZXNwb25zZRIVCg1hdXRoZW50aWNhdGVkGAEgASgIEjAKCXByaW5jaXBhbBgCIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwSMgoHZmFpbHVyZRgDIAEoDjIhLmZvcnRyZXNzLmlkZW50aXR5LnYxLkF1dGhGYWlsdXJlEioKBnJlYXNvbhgEIAEoCzIaLmZvcnRyZXNzLmNvbW1vbi52MS5SZWFzb24ibwoURXhjaGFuZ2VUb2tlblJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSMwoHY29udGV4dBgDIAEoCzIiLmZvcnRyZXNzLmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dCJWChVFeGNoYW5nZVRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiiQEKA09yZxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiYKBHRpZXIYAyABKA4yGC5mb3J0cmVzcy5jb21tb24udjEuVGllchIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgFIAEoCCJUChBDcmVhdGVPcmdSZXF1ZXN0EgwKBG5hbWUYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEgoKAmlkGAMgASgJIjsKEUNyZWF0ZU9yZ1Jlc3BvbnNlEiYKA29yZxgBIAEoCzIZLmZvcnRyZXNzLmlkZW50aXR5LnYxLk9yZyIfCg1HZXRPcmdSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSI4Cg5HZXRPcmdSZXNwb25zZRImCgNvcmcYASABKAsyGS5mb3J0cmVzcy5pZGVudGl0eS52MS5PcmcigwMKBkFwaUtleRIKCgJpZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSDQoFbGFiZWwYAyABKAkSFgoOZGlzcGxheV9wcmVmaXgYBCABKAkSDQoFcm9sZXMYBSADKAkSLQoIcHJvZHVjdHMYBiADKA4yGy5mb3J0cmVzcy5jb21tb24udjEuUHJvZHVjdBISCgpwYXRfa2V5X2lkGAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoLZW52aXJvbm1lbnQYCyABKA4yJC5mb3J0cmVzcy5pZGVudGl0eS52MS5LZXlFbnZpcm9ubWVudBIXCg9wYXRfa2V5X3ZlcnNpb24YDCABKA0i2gEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEg0KBWxhYmVsGAIgASgJEg0KBXJvbGVzGAMgAygJEi0KCHByb2R1Y3RzGAQgAygOMhsuZm9ydHJlc3MuY29tbW9uLnYxLlByb2R1Y3QSEgoKcGF0X2tleV9pZBgFIAEoCRI5CgtlbnZpcm9ubWVudBgGIAEoDjIkLmZvcnRyZXNzLmlkZW50aXR5LnYxLktleUVudmlyb25tZW50EhcKD3BhdF9rZXlfdmVyc2lvbhgHIAEoDSJRChRDcmVhdGVBcGlLZXlSZXNwb25zZRIpCgNrZXkYASABKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIlMKEkxpc3RBcGlLZXlzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLQoEcGFnZRgCIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJtChNMaXN0QXBpS2V5c1Jlc3BvbnNlEioKBGtleXMYASADKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5BcGlLZXkSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyI1ChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkiQQoUUmV2b2tlQXBpS2V5UmVzcG9uc2USKQoDa2V5GAEgASgLMhwuZm9ydHJlc3MuaWRlbnRpdHkudjEuQXBpS2V5IoIBCgRVc2VyEgoKAmlkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRINCgVlbWFpbBgDIAEoCRINCgVyb2xlcxgEIAMoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgGIAEoCCJTChFDcmVhdGVVc2VyUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkSDQoFcm9sZXMYBCADKAkiPgoSQ3JlYXRlVXNlclJlc3BvbnNlEigKBHVzZXIYASABKAsyGi5mb3J0cmVzcy5pZGVudGl0eS52MS5Vc2VyIocBCgxMb2dpblJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhAKCHBhc3N3b3JkGAMgASgJEhEKCXRvdHBfY29kZRgEIAEoCRIzCgdjb250ZXh0GAUgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0IqUBCg1Mb2dpblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEjUKEWFjY2Vzc19leHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCglwcmluY2lwYWwYBCABKAsyHS5mb3J0cmVzcy5jb21tb24udjEuUHJpbmNpcGFsIi4KFVJlZnJlc2hTZXNzaW9uUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJInwKFlJlZnJlc2hTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkSNQoRYWNjZXNzX2V4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSrYAgoLQXV0aEZhaWx1cmUSHAoYQVVUSF9GQUlMVVJFX1VOU1BFQ0lGSUVEEAASIwofQVVUSF9GQUlMVVJFX01JU1NJTkdfQ1JFREVOVElBTBABEiUKIUFVVEhfRkFJTFVSRV9NQUxGT1JNRURfQ1JFREVOVElBTBACEiMKH0FVVEhfRkFJTFVSRV9VTktOT1dOX0NSRURFTlRJQUwQAxIYChRBVVRIX0ZBSUxVUkVfUkVWT0tFRBAEEhgKFEFVVEhfRkFJTFVSRV9FWFBJUkVEEAUSIwofQVVUSF9GQUlMVVJFX0lEUF9UT0tFTl9SRVFVSVJFRBAGEiIKHkFVVEhfRkFJTFVSRV9JRFBfVE9LRU5fSU5WQUxJRBAHEh4KGkFVVEhfRkFJTFVSRV9XUk9OR19QUk9EVUNUEAgSHQoZQVVUSF9GQUlMVVJFX09SR19ESVNBQkxFRBAJKmUKDktleUVudmlyb25tZW50Eh8KG0tFWV9FTlZJUk9OTUVOVF9VTlNQRUNJRklFRBAAEhgKFEtFWV9FTlZJUk9OTUVOVF9MSVZFEAESGAoUS0VZX0VOVklST05NRU5UX1RFU1QQAjLiAQoPSWRlbnRpdHlTZXJ2aWNlEmUKDEF1dGhlbnRpY2F0ZRIpLmZvcnRyZXNzLmlkZW50aXR5LnYxLkF1dGhlbnRpY2F0ZVJlcXVlc3QaKi5mb3J0cmVzcy5pZGVudGl0eS52MS5BdXRoZW50aWNhdGVSZXNwb25zZRJoCg1FeGNoYW5nZVRva2VuEiouZm9ydHJlc3MuaWRlbnRpdHkudjEuRXhjaGFuZ2VUb2tlblJlcXVlc3QaKy5mb3J0cmVzcy5pZGVudGl0eS52MS5FeGNoYW5nZVRva2VuUmVzcG9uc2Uy8AYKFElkZW50aXR5QWRtaW5TZXJ2aWNlElwKCUNyZWF0ZU9yZxImLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZU9yZ1JlcXVlc3QaJy5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVPcmdSZXNwb25zZRJTCgZHZXRPcmcSIy5mb3J0cmVzcy5pZGVudGl0eS52MS5HZXRPcmdSZXF1ZXN0GiQuZm9ydHJlc3MuaWRlbnRpdHkudjEuR2V0T3JnUmVzcG9uc2USZQoMQ3JlYXRlQXBpS2V5EikuZm9ydHJlc3MuaWRlbnRpdHkudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoqLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEmIKC0xpc3RBcGlLZXlzEiguZm9ydHJlc3MuaWRlbnRpdHkudjEuTGlzdEFwaUtleXNSZXF1ZXN0GikuZm9ydHJlc3MuaWRlbnRpdHkudjEuTGlzdEFwaUtleXNSZXNwb25zZRJlCgxSZXZva2VBcGlLZXkSKS5mb3J0cmVzcy5pZGVudGl0eS52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiouZm9ydHJlc3MuaWRlbnRpdHkudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2USXwoKQ3JlYXRlVXNlchInLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiguZm9ydHJlc3MuaWRlbnRpdHkudjEuQ3JlYXRlVXNlclJlc3BvbnNlElAKBUxvZ2luEiIuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9naW5SZXF1ZXN0GiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9naW5SZXNwb25zZRJrCg5SZWZyZXNoU2Vzc2lvbhIrLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJlZnJlc2hTZXNzaW9uUmVxdWVzdBosLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJlZnJlc2hTZXNzaW9uUmVzcG9uc2USUwoGTG9nb3V0EiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9nb3V0UmVxdWVzdBokLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxvZ291dFJlc3BvbnNlYgZwcm90bzM", [file_fortress_common_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message fortress.identity.v1.AuthenticateRequest
@@ -322,6 +322,13 @@ export type ApiKey = Message<"fortress.identity.v1.ApiKey"> & {
    * @generated from field: fortress.identity.v1.KeyEnvironment environment = 11;
    */
   environment: KeyEnvironment;
+
+  /**
+   * The PAT key version this key is pinned to (0: always the current version).
+   *
+   * @generated from field: uint32 pat_key_version = 12;
+   */
+  patKeyVersion: number;
 };
 
 /**
@@ -366,6 +373,14 @@ export type CreateApiKeyRequest = Message<"fortress.identity.v1.CreateApiKeyRequ
    * @generated from field: fortress.identity.v1.KeyEnvironment environment = 6;
    */
   environment: KeyEnvironment;
+
+  /**
+   * Pin the key to this version of the PAT key's Anthropic key (0: always the current one).
+   * Pinned keys stop, with their own error, when a rotation's overlap ends.
+   *
+   * @generated from field: uint32 pat_key_version = 7;
+   */
+  patKeyVersion: number;
 };
 
 /**
@@ -483,6 +498,107 @@ export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@_
   messageDesc(file_fortress_identity_v1_identity, 15);
 
 /**
+ * User is an admin-plane user's metadata. There is no field for the password or its hash.
+ *
+ * @generated from message fortress.identity.v1.User
+ */
+export type User = Message<"fortress.identity.v1.User"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string org_id = 2;
+   */
+  orgId: string;
+
+  /**
+   * Lowercased; unique per org.
+   *
+   * @generated from field: string email = 3;
+   */
+  email: string;
+
+  /**
+   * Admin-plane roles: owner, admin, auditor, viewer.
+   *
+   * @generated from field: repeated string roles = 4;
+   */
+  roles: string[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 5;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: bool disabled = 6;
+   */
+  disabled: boolean;
+};
+
+/**
+ * Describes the message fortress.identity.v1.User.
+ * Use `create(UserSchema)` to create a new message.
+ */
+export const UserSchema: GenMessage<User> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 16);
+
+/**
+ * @generated from message fortress.identity.v1.CreateUserRequest
+ */
+export type CreateUserRequest = Message<"fortress.identity.v1.CreateUserRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string email = 2;
+   */
+  email: string;
+
+  /**
+   * At least 12 characters. Never logged; stored only as a scrypt hash.
+   *
+   * @generated from field: string password = 3;
+   */
+  password: string;
+
+  /**
+   * At least one of owner, admin, auditor, viewer.
+   *
+   * @generated from field: repeated string roles = 4;
+   */
+  roles: string[];
+};
+
+/**
+ * Describes the message fortress.identity.v1.CreateUserRequest.
+ * Use `create(CreateUserRequestSchema)` to create a new message.
+ */
+export const CreateUserRequestSchema: GenMessage<CreateUserRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 17);
+
+/**
+ * @generated from message fortress.identity.v1.CreateUserResponse
+ */
+export type CreateUserResponse = Message<"fortress.identity.v1.CreateUserResponse"> & {
+  /**
+   * @generated from field: fortress.identity.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.CreateUserResponse.
+ * Use `create(CreateUserResponseSchema)` to create a new message.
+ */
+export const CreateUserResponseSchema: GenMessage<CreateUserResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 18);
+
+/**
  * @generated from message fortress.identity.v1.LoginRequest
  */
 export type LoginRequest = Message<"fortress.identity.v1.LoginRequest"> & {
@@ -497,11 +613,15 @@ export type LoginRequest = Message<"fortress.identity.v1.LoginRequest"> & {
   email: string;
 
   /**
+   * Never logged.
+   *
    * @generated from field: string password = 3;
    */
   password: string;
 
   /**
+   * Reserved for MFA, which is not built yet: ignored for now.
+   *
    * @generated from field: string totp_code = 4;
    */
   totpCode: string;
@@ -517,18 +637,23 @@ export type LoginRequest = Message<"fortress.identity.v1.LoginRequest"> & {
  * Use `create(LoginRequestSchema)` to create a new message.
  */
 export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_identity_v1_identity, 16);
+  messageDesc(file_fortress_identity_v1_identity, 19);
 
 /**
  * @generated from message fortress.identity.v1.LoginResponse
  */
 export type LoginResponse = Message<"fortress.identity.v1.LoginResponse"> & {
   /**
+   * An EdDSA JWT (iss fortress-identity, aud fortress-admin), valid for minutes; present it as
+   * AuthenticateRequest.session_token.
+   *
    * @generated from field: string access_token = 1;
    */
   accessToken: string;
 
   /**
+   * An opaque frt_… token, usable once with RefreshSession. Fortress keeps only its SHA-256.
+   *
    * @generated from field: string refresh_token = 2;
    */
   refreshToken: string;
@@ -549,7 +674,7 @@ export type LoginResponse = Message<"fortress.identity.v1.LoginResponse"> & {
  * Use `create(LoginResponseSchema)` to create a new message.
  */
 export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_identity_v1_identity, 17);
+  messageDesc(file_fortress_identity_v1_identity, 20);
 
 /**
  * @generated from message fortress.identity.v1.RefreshSessionRequest
@@ -566,7 +691,7 @@ export type RefreshSessionRequest = Message<"fortress.identity.v1.RefreshSession
  * Use `create(RefreshSessionRequestSchema)` to create a new message.
  */
 export const RefreshSessionRequestSchema: GenMessage<RefreshSessionRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_identity_v1_identity, 18);
+  messageDesc(file_fortress_identity_v1_identity, 21);
 
 /**
  * @generated from message fortress.identity.v1.RefreshSessionResponse
@@ -593,7 +718,7 @@ export type RefreshSessionResponse = Message<"fortress.identity.v1.RefreshSessio
  * Use `create(RefreshSessionResponseSchema)` to create a new message.
  */
 export const RefreshSessionResponseSchema: GenMessage<RefreshSessionResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_identity_v1_identity, 19);
+  messageDesc(file_fortress_identity_v1_identity, 22);
 
 /**
  * @generated from message fortress.identity.v1.LogoutRequest
@@ -610,7 +735,7 @@ export type LogoutRequest = Message<"fortress.identity.v1.LogoutRequest"> & {
  * Use `create(LogoutRequestSchema)` to create a new message.
  */
 export const LogoutRequestSchema: GenMessage<LogoutRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_identity_v1_identity, 20);
+  messageDesc(file_fortress_identity_v1_identity, 23);
 
 /**
  * @generated from message fortress.identity.v1.LogoutResponse
@@ -623,7 +748,7 @@ export type LogoutResponse = Message<"fortress.identity.v1.LogoutResponse"> & {
  * Use `create(LogoutResponseSchema)` to create a new message.
  */
 export const LogoutResponseSchema: GenMessage<LogoutResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_identity_v1_identity, 21);
+  messageDesc(file_fortress_identity_v1_identity, 24);
 
 /**
  * AuthFailure says why authentication failed.
@@ -817,7 +942,19 @@ export const IdentityAdminService: GenService<{
     output: typeof RevokeApiKeyResponseSchema;
   },
   /**
+   * Create an admin-plane user (operator action; the local stack seeds a bootstrap admin).
+   * The password is stored only as a scrypt hash; the response carries metadata only.
+   *
+   * @generated from rpc fortress.identity.v1.IdentityAdminService.CreateUser
+   */
+  createUser: {
+    methodKind: "unary";
+    input: typeof CreateUserRequestSchema;
+    output: typeof CreateUserResponseSchema;
+  },
+  /**
    * Password (+ TOTP) login for admins; returns a short-lived access JWT and a refresh token.
+   * A wrong email or password fails UNAUTHENTICATED with one message, whichever was wrong.
    *
    * @generated from rpc fortress.identity.v1.IdentityAdminService.Login
    */
@@ -837,6 +974,8 @@ export const IdentityAdminService: GenService<{
     output: typeof RefreshSessionResponseSchema;
   },
   /**
+   * Revoke the session family the refresh token belongs to. Idempotent.
+   *
    * @generated from rpc fortress.identity.v1.IdentityAdminService.Logout
    */
   logout: {
