@@ -48,6 +48,8 @@ export interface CredentialMeta {
   rotated_at: Date | null;
   expires_at: Date | null;
   overlap_until: Date | null;
+  /** Metadata reads: when the previous version stops serving, while an overlap runs. */
+  previous_serves_until?: Date | null;
 }
 
 /** A credential version with its sealed secret and wrapped key (never leaves the vault). */

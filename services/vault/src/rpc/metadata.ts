@@ -42,6 +42,9 @@ export function toMetadata(r: CredentialMeta, now = new Date()): CredentialMetad
     createdAt: timestampFromDate(r.created_at),
     ...(r.rotated_at ? { rotatedAt: timestampFromDate(r.rotated_at) } : {}),
     ...(r.expires_at ? { expiresAt: timestampFromDate(r.expires_at) } : {}),
+    ...(r.previous_serves_until
+      ? { previousServesUntil: timestampFromDate(r.previous_serves_until) }
+      : {}),
   });
 }
 

@@ -152,7 +152,7 @@ describe('data key rotation and the background re-wrap', function () {
     assert.equal(stale?.id, first.jobId);
     const second = await app.rotation.rotate(org, 'usr_admin');
     // The first job's worker read its row before the second rotation and now tries to finish.
-    assert.deepEqual(await app.rewraps.finish(stale as NonNullable<typeof stale>, []), []);
+    assert.deepEqual(await app.rewraps.finish(stale, []), []);
     assert.deepEqual(
       (await app.keys.epochs(org)).map((e) => e.epoch),
       [first.epoch, second.epoch],

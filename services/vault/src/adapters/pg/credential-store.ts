@@ -13,6 +13,11 @@ import { addEvents, FOREIGN_KEY_VIOLATION, markWork, pgCode, type WorkMark } fro
 export const META =
   'org_id, id, version, kind, label, last_four, status, key_epoch, created_at, rotated_at, expires_at, overlap_until';
 
+/** The end of the overlap of the newest earlier version still serving, for metadata rows. */
+const PREVIOUS_SERVES_UNTIL = `(SELECT max(p.overlap_until) FROM credentials p
+   WHERE p.org_id = c.org_id AND p.id = c.id AND p.version < c.version AND p.overlap_until > now())
+   AS previous_serves_until`;
+
 type Joined = CredentialRow & {
   k_kms_key_id: string;
   k_wrapped_key: Buffer;
@@ -136,7 +141,8 @@ export function createCredentialStore(
     async metadata(orgId, id) {
       return inTenant(pool, orgId, async (db) => {
         const { rows } = await db.query<CredentialMeta>(
-          `SELECT ${META} FROM credentials WHERE org_id = $1 AND id = $2 ORDER BY version DESC LIMIT 1`,
+          `SELECT ${META}, ${PREVIOUS_SERVES_UNTIL} FROM credentials c
+           WHERE org_id = $1 AND id = $2 ORDER BY version DESC LIMIT 1`,
           [orgId, id],
         );
         return rows[0];
@@ -146,7 +152,8 @@ export function createCredentialStore(
     async list(orgId, afterId, limit) {
       return inTenant(pool, orgId, async (db) => {
         const { rows } = await db.query<CredentialMeta>(
-          `SELECT DISTINCT ON (id) ${META} FROM credentials WHERE org_id = $1 AND id > $2
+          `SELECT DISTINCT ON (id) ${META}, ${PREVIOUS_SERVES_UNTIL} FROM credentials c
+           WHERE org_id = $1 AND id > $2
            ORDER BY id, version DESC LIMIT $3`,
           [orgId, afterId, limit],
         );
