@@ -60,9 +60,12 @@ describe('audit evidence through the whole stack: verify, export, retention, cha
       await postMessages(stack.edgeUrl, { headers: { 'x-api-key': org.orgKey }, model });
     rows = (
       await eventually(async () => {
+        // Everything the org will ever have here: the seed's two changes (role, credential,
+        // the latter through the vault's outbox) and three decisions with two outcomes.
         const r = await stack.auditRows(org.orgId);
-        return r.length >= 5 ? r : undefined;
-      }, 'three decisions and two outcomes')
+        const n = (kind: string) => r.filter((x) => x.kind === kind).length;
+        return n('change') === 2 && n('decision') === 3 && n('outcome') === 2 ? r : undefined;
+      }, 'two changes, three decisions and two outcomes')
     ).length;
   });
 

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { MAX_BODY_BYTES, postMessages, useStack, type TestStack } from './support/stack.js';
+import {
+  eventually,
+  MAX_BODY_BYTES,
+  postMessages,
+  useStack,
+  type TestStack,
+} from './support/stack.js';
 
 describe('bad input gets a clear error and changes nothing', () => {
   let stack: TestStack;
@@ -8,6 +14,12 @@ describe('bad input gets a clear error and changes nothing', () => {
     this.timeout(120_000);
     stack = await useStack();
     org = await stack.seed();
+    // The seed's own change rows (role, and the credential through the vault's outbox) land
+    // asynchronously; counting rows before and after a request must not race them.
+    await eventually(async () => {
+      const r = await stack.auditRows(org.orgId);
+      return r.filter((x) => x.kind === 'change').length === 2 ? true : undefined;
+    }, "the seed's two change rows");
   });
 
   const validBody = JSON.stringify({
