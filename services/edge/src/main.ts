@@ -1,8 +1,10 @@
-import { IdentityService } from '@fortress/proto/identity/v1/identity_pb';
-import { PolicyService } from '@fortress/proto/policy/v1/policy_pb';
+import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
+import { IdentityAdminService, IdentityService } from '@fortress/proto/identity/v1/identity_pb';
+import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
 import { PostureService } from '@fortress/proto/posture/v1/posture_pb';
 import { Product } from '@fortress/proto/common/v1/common_pb';
-import { VaultService } from '@fortress/proto/vault/v1/vault_pb';
+import { VaultAdminService, VaultService } from '@fortress/proto/vault/v1/vault_pb';
+import { connectNats } from '@fortress/kit/nats-connection';
 import { connectEventBus } from '@fortress/kit/event-bus';
 import { announceReady, runService } from '@fortress/kit/lifecycle';
 import { startOpsServer } from '@fortress/kit/ops-server';
@@ -11,6 +13,11 @@ import { createGrpcServiceClient } from '@fortress/kit/grpc-client';
 import { bootService } from '@fortress/kit/service';
 import { LATENCY_BUCKETS_MS } from '@fortress/kit/telemetry';
 import { loadPriceBook } from '@fortress/pricing/price-book';
+import { createAdminApi } from './admin/admin-api.js';
+import { openIdempotencyStore } from './admin/idempotency.js';
+import { createOrgKeyRoutes } from './admin/org-keys.js';
+import { createPatKeyRoutes } from './admin/pat-keys.js';
+import { createSessionRoutes } from './admin/session-routes.js';
 import { createDecisionChain } from './chain/decision-chain.js';
 import { edgeConfig } from './config.js';
 import { startEdgeServer, type Route } from './http/server.js';
@@ -94,6 +101,29 @@ await runService(logger, async () => {
       }
     },
   });
+  // The admin API: the same chain, then the services' admin RPCs.
+  const adminNats = await connectNats(config.FORTRESS_NATS_URL, 'fortress-edge-admin', logger);
+  const identityAdmin = client(IdentityAdminService, config.FORTRESS_IDENTITY_URL, 'identity');
+  const policyAdmin = client(PolicyAdminService, config.FORTRESS_POLICY_URL, 'policy');
+  const vaultAdmin = client(VaultAdminService, config.FORTRESS_VAULT_URL, 'vault');
+  const hopTimeoutMs = config.FORTRESS_HOP_TIMEOUT_MS;
+  const adminApi = createAdminApi({
+    root: '/api/v1/',
+    chain,
+    idempotency: await openIdempotencyStore(adminNats.nc),
+    logger,
+    routes: [
+      ...createSessionRoutes({ identityAdmin, hopTimeoutMs }),
+      ...createPatKeyRoutes({
+        policyAdmin,
+        vaultAdmin,
+        audit: client(AuditService, config.FORTRESS_AUDIT_URL, 'audit'),
+        priceBook,
+        hopTimeoutMs,
+      }),
+      ...createOrgKeyRoutes({ identityAdmin, policyAdmin, vaultAdmin, hopTimeoutMs }),
+    ],
+  });
   const server = await startEdgeServer({
     host: config.FORTRESS_HOST,
     port: config.FORTRESS_EDGE_PORT,
@@ -107,6 +137,9 @@ await runService(logger, async () => {
       'GET /v1/models': patRoute(models.list),
       'GET /v1/models/*': patRoute(models.retrieve),
     },
+    prefixes: {
+      '/api/v1/': { product: Product.ADMIN, handle: adminApi.handle },
+    },
   });
   const ops = await startOpsServer({
     host: config.FORTRESS_HOST,
@@ -115,5 +148,12 @@ await runService(logger, async () => {
     readiness: { nats: () => bus.ready() },
   });
   announceReady(base.name, { httpPort: server.port, opsPort: ops.port });
-  return [telemetry.shutdown, bus.close, () => upstream.close(), server.close, ops.close];
+  return [
+    telemetry.shutdown,
+    bus.close,
+    () => adminNats.nc.close(),
+    () => upstream.close(),
+    server.close,
+    ops.close,
+  ];
 });

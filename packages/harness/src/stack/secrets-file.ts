@@ -8,6 +8,8 @@ export interface StackSecrets {
   dbPasswords: Record<string, string>;
   /** The key the sandbox Anthropic API accepts (stands in for a real Anthropic key). */
   sandboxAnthropicKey: string;
+  /** A second key the sandbox accepts: what an admin rotates a PAT key to. */
+  sandboxRotationKey: string;
   /** The service-managed KMS key (SOHO tier). */
   kmsServiceKeyId?: string;
 }
@@ -28,6 +30,7 @@ export async function loadStackSecrets(
       services.map((s) => [s, existing.dbPasswords?.[s] ?? random()]),
     ),
     sandboxAnthropicKey: existing.sandboxAnthropicKey ?? `sk-ant-sandbox-${random(32)}`,
+    sandboxRotationKey: existing.sandboxRotationKey ?? `sk-ant-sandbox-${random(32)}`,
   };
   await saveStackSecrets(file, secrets);
   return secrets;

@@ -10,6 +10,7 @@ import { startPostgres, type PostgresHandle } from '../infra/postgres.js';
 import { startRedis, type RedisHandle } from '../infra/redis.js';
 import { ensureAuditKeys } from './audit-keys.js';
 import { ensureDecisionKeys } from './decision-keys.js';
+import { ensureSessionSigningKey } from './session-keys.js';
 import { startObjectStore, type ObjectStore } from './object-store.js';
 import { operatorClients, type OperatorClients } from './operator-clients.js';
 import { REPO_ROOT } from './paths.js';
@@ -69,6 +70,8 @@ export interface Stack {
   auditVerifyKeyFile: string;
   sandbox: FakeAnthropic;
   sandboxAnthropicKey: string;
+  /** A second key the sandbox accepts (for rotations). */
+  sandboxRotationKey: string;
   services: Record<ServiceName, ServiceProcess>;
   edgeUrl: string;
   /** https://127.0.0.1:port of each backend service. */
@@ -157,6 +160,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await ensureCerts({ dir: dirs.tls, services: [...SERVICES, 'operator'] });
     const decisionKeys = await ensureDecisionKeys(dirs.keys);
     const auditKeys = await ensureAuditKeys(dirs.keys);
+    const sessionSigningKeyFile = await ensureSessionSigningKey(dirs.keys);
     const secretsFile = join(dataDir, 'secrets.json');
     const secrets = await loadStackSecrets(secretsFile, BACKEND_SERVICES);
 
@@ -172,7 +176,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push({ stop: () => customerKms.close() });
     secrets.kmsServiceKeyId = await ensureServiceKey(kms.url, secrets.kmsServiceKeyId);
     await saveStackSecrets(secretsFile, secrets);
-    const sandbox = await startFakeAnthropic({ apiKeys: [secrets.sandboxAnthropicKey] });
+    const sandbox = await startFakeAnthropic({
+      apiKeys: [secrets.sandboxAnthropicKey, secrets.sandboxRotationKey],
+    });
     started.push({ stop: () => sandbox.close() });
     const objectStore = await startObjectStore({ dir: dirs.s3, buckets: [AUDIT_BUCKET] });
     started.push(objectStore);
@@ -198,7 +204,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const dbUrl = (service: string) =>
       postgres.url(dbNames(service).runtime, secrets.dbPasswords[service] ?? '', DATABASE);
     const envFor: Record<(typeof BACKEND_SERVICES)[number], Record<string, string>> = {
-      identity: { FORTRESS_DATABASE_URL: dbUrl('identity') },
+      identity: {
+        FORTRESS_DATABASE_URL: dbUrl('identity'),
+        FORTRESS_SESSION_SIGNING_KEY_FILE: sessionSigningKeyFile,
+      },
       posture: { FORTRESS_DATABASE_URL: dbUrl('posture') },
       policy: {
         FORTRESS_DATABASE_URL: dbUrl('policy'),
@@ -260,6 +269,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           FORTRESS_POSTURE_URL: urls['posture'] ?? '',
           FORTRESS_POLICY_URL: urls['policy'] ?? '',
           FORTRESS_VAULT_URL: urls['vault'] ?? '',
+          FORTRESS_AUDIT_URL: urls['audit'] ?? '',
           FORTRESS_NATS_URL: nats.url,
           FORTRESS_ANTHROPIC_BASE_URL: sandbox.url,
           ...options.serviceEnv?.edge,
@@ -284,6 +294,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       auditVerifyKeyFile: auditKeys.verifyKeyFile,
       sandbox,
       sandboxAnthropicKey: secrets.sandboxAnthropicKey,
+      sandboxRotationKey: secrets.sandboxRotationKey,
       services,
       get edgeUrl() {
         return `http://127.0.0.1:${services.edge.ports.httpPort}`;

@@ -90,9 +90,14 @@ const unavailable = (hop: Hop): Denial => ({
   ],
 });
 
-/** What kind of denial a policy deny is, from its first reason's code. */
+/** Denials no retry can overcome: the client is told not to retry. */
+const HARD_STOPS = new Set(['spend_cap_reached', 'pat_key_revoked']);
+
+/** What kind of denial a policy deny is, from its first reason's code (a hard stop first). */
 function policyDenial(reasons: Reason[], retryAfter: Date | undefined): Denial {
-  const first = reasons[0];
+  // A hard stop (a revoked key, a spent cap) speaks for the denial whatever else denied it:
+  // it is the one reason that tells the client retrying cannot help.
+  const first = reasons.find((r) => HARD_STOPS.has(r.code)) ?? reasons[0];
   const message = first?.message ?? 'denied by policy';
   switch (first?.code) {
     case 'rate_limited':
@@ -107,6 +112,7 @@ function policyDenial(reasons: Reason[], retryAfter: Date | undefined): Denial {
     case 'dependency_unavailable':
       return { kind: 'unavailable', hop: Hop.POLICY, message, reasons };
     case 'spend_cap_reached':
+    case 'pat_key_revoked':
       return { kind: 'policy_denied', hop: Hop.POLICY, message, reasons, final: true };
     default:
       return { kind: 'policy_denied', hop: Hop.POLICY, message, reasons };
@@ -148,7 +154,7 @@ export function createDecisionChain(deps: DecisionChainDeps) {
   return {
     /** Step 1: who is calling. A failure on a known org is audited. */
     async authenticate(
-      presented: { apiKey: string; idpToken: string },
+      presented: { apiKey: string; idpToken: string; sessionToken?: string },
       facts: RequestFacts,
       action: string,
     ): Promise<{ ok: true; principal: Principal; us: number } | { ok: false; denial: Denial }> {
@@ -156,7 +162,12 @@ export function createDecisionChain(deps: DecisionChainDeps) {
       try {
         res = await timed(deps.stages, 'identity', () =>
           deps.identity.authenticate(
-            { apiKey: presented.apiKey, idpToken: presented.idpToken, context: ctxOf(facts) },
+            {
+              apiKey: presented.apiKey,
+              idpToken: presented.idpToken,
+              sessionToken: presented.sessionToken ?? '',
+              context: ctxOf(facts),
+            },
             { timeoutMs: deps.hopTimeoutMs },
           ),
         );
@@ -283,7 +294,11 @@ export function createDecisionChain(deps: DecisionChainDeps) {
       record.policyUs = decision.us;
       const d = decision.value;
       record.policyVersion = d.policyVersion;
-      if (d.decision !== Decision.ALLOW || !d.decisionToken || !d.obligations?.credentialRef) {
+      // A gateway allow must carry the token that lets the vault release its credential; an
+      // admin action touches no credential, so its allow is the decision alone.
+      const complete =
+        resource.type === 'admin' || (d.decisionToken !== '' && !!d.obligations?.credentialRef);
+      if (d.decision !== Decision.ALLOW || !complete) {
         const reasons = d.reasons.length
           ? d.reasons
           : [
@@ -303,7 +318,7 @@ export function createDecisionChain(deps: DecisionChainDeps) {
         reasons: d.reasons,
         decideUs: identityUs + record.postureUs + record.policyUs,
       });
-      const reservationId = d.obligations.reservation?.id ?? '';
+      const reservationId = d.obligations?.reservation?.id ?? '';
       if (!stored) {
         // Not acted on, so nothing was consumed: give the reservation back now rather than
         // holding the quota until its lease runs out.
@@ -324,10 +339,10 @@ export function createDecisionChain(deps: DecisionChainDeps) {
         allowed: {
           principal,
           decisionToken: d.decisionToken,
-          credentialRef: d.obligations.credentialRef,
+          credentialRef: d.obligations?.credentialRef ?? '',
           policyVersion: d.policyVersion,
           reservationId,
-          maxTokensClamp: d.obligations.maxTokensClamp,
+          maxTokensClamp: d.obligations?.maxTokensClamp ?? 0,
         },
       };
     },

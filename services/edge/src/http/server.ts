@@ -30,6 +30,8 @@ export interface EdgeServerOptions {
   tracer: Tracer;
   /** Routes by "METHOD /path"; "METHOD /prefix/*" matches one more path segment. */
   routes: Record<string, { product: Product; handle: Route }>;
+  /** Handlers of whole subtrees by path prefix (e.g. "/api/v1/"), which route on their own. */
+  prefixes?: Record<string, { product: Product; handle: Route }>;
 }
 
 const nodeHeaders = {
@@ -55,7 +57,8 @@ export async function startEdgeServer(options: EdgeServerOptions) {
     const wildcard = `${path.slice(0, path.lastIndexOf('/'))}/*`;
     const route =
       options.routes[`${req.method} ${path}`] ??
-      (path.endsWith('/') ? undefined : options.routes[`${req.method} ${wildcard}`]);
+      (path.endsWith('/') ? undefined : options.routes[`${req.method} ${wildcard}`]) ??
+      Object.entries(options.prefixes ?? {}).find(([prefix]) => path.startsWith(prefix))?.[1];
     const parent = propagation.extract(context.active(), req.headers, nodeHeaders);
     const span = tracer.startSpan(
       `${req.method} ${route ? path : 'unknown route'}`,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Client } from '@connectrpc/connect';
+import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import type { Histogram } from '@opentelemetry/api';
 import { Hop, Product, type Principal } from '@fortress/proto/common/v1/common_pb';
 import type { VaultService } from '@fortress/proto/vault/v1/vault_pb';
@@ -69,6 +69,35 @@ export function denialError(d: Denial): AnthropicError {
     case 'unavailable':
       return errors.failedClosed();
   }
+}
+
+/**
+ * The client's answer when the vault refuses the PAT key's credential for a reason of its
+ * own — final answers, not outages: the key was shredded by a revocation after policy
+ * allowed, or the org key is pinned to a version a rotation has retired.
+ */
+function credentialRefusal(
+  err: unknown,
+  principal: Principal,
+): { code: string; error: AnthropicError } | undefined {
+  const e = ConnectError.from(err);
+  const reason = e.metadata.get('fortress-reason');
+  if (e.code === Code.NotFound)
+    return {
+      code: 'pat_key_revoked',
+      error: errors.policyDenied(`PAT key "${principal.patKeyId}" has been revoked`, true),
+    };
+  if (reason === 'credential_version_retired')
+    return {
+      code: 'pat_key_version_retired',
+      error: {
+        ...errors.unauthenticated(
+          `this org key was issued for version ${principal.patKeyVersion} of PAT key "${principal.patKeyId}", which was rotated out when its overlap window ended; ask your admin for a new org key`,
+        ),
+        headers: { 'x-should-retry': 'false' },
+      },
+    };
+  return undefined;
 }
 
 /**
@@ -169,6 +198,9 @@ export function createAdmission(deps: AdmissionDeps) {
               orgId: principal.orgId,
               credentialRef: allowed.credentialRef,
               requestId: facts.requestId,
+              // An org key pinned to a version of the PAT key's Anthropic key uses that one
+              // (through a rotation's overlap); an unpinned key, the current one.
+              version: principal.patKeyVersion,
             },
             { timeoutMs: deps.hopTimeoutMs },
           ),
@@ -179,6 +211,12 @@ export function createAdmission(deps: AdmissionDeps) {
         secret.fill(0);
         return { principal, allowed, apiKey, finish };
       } catch (err) {
+        const refused = credentialRefusal(err, principal);
+        if (refused) {
+          sendAnthropicError(res, facts.requestId, refused.error);
+          finish({ statusCode: refused.error.status, errorType: refused.code });
+          return undefined;
+        }
         logger.warn(
           { err, requestId: facts.requestId },
           'vault did not release the credential; failing closed',

@@ -1,0 +1,305 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PrincipalKind, type Principal } from '@fortress/proto/common/v1/common_pb';
+import type { Logger } from '@fortress/kit/log';
+import type { DecisionChain, RequestFacts } from '../chain/decision-chain.js';
+import { BodyTooLargeError, readBody } from '../http/read-body.js';
+import { IDEMPOTENCY_KEY, type IdempotencyStore, type StoredResponse } from './idempotency.js';
+import {
+  PROBLEM_JSON,
+  problemBody,
+  problemOf,
+  problems,
+  ProblemError,
+  sendProblem,
+} from './problem.js';
+
+/** What a handler is given: the admin, the path parameters, the query and the parsed body. */
+export interface AdminCall {
+  facts: RequestFacts;
+  /** The authenticated admin (absent on the routes that sign in). */
+  admin: Principal;
+  params: string[];
+  query: URLSearchParams;
+  body: unknown;
+  /** Raw request headers (for the sign-in routes' client context). */
+  req: IncomingMessage;
+}
+
+/** A handler's answer: a status and a JSON body (none for 204). */
+export interface AdminResult {
+  status: number;
+  body?: unknown;
+}
+
+/** One route of the admin API. */
+export interface AdminRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** The path under the API root, with `{id}` segments captured as params. */
+  path: string;
+  /** The admin action policy decides (e.g. "admin:pat_keys.write"); "public" for sign-in. */
+  action: string;
+  /** The response carries a secret shown once: an idempotent retry is told, not replayed. */
+  showsSecretOnce?: boolean;
+  handle(call: AdminCall): Promise<AdminResult>;
+}
+
+/** What the admin API needs. */
+export interface AdminApiDeps {
+  root: string;
+  routes: AdminRoute[];
+  chain: DecisionChain;
+  idempotency: IdempotencyStore;
+  logger: Logger;
+  maxBodyBytes?: number;
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'DELETE']);
+const ID_SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Compiles "/pat-keys/{id}/usage" into a matcher returning the captured segments. */
+function matcher(path: string): (p: string) => string[] | undefined {
+  const parts = path.split('/');
+  return (p) => {
+    const got = p.split('/');
+    if (got.length !== parts.length) return undefined;
+    const params: string[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const want = parts[i] as string;
+      const seg = got[i] as string;
+      if (want.startsWith('{')) {
+        if (!ID_SEGMENT.test(seg)) return undefined;
+        params.push(seg);
+      } else if (want !== seg) return undefined;
+    }
+    return params;
+  };
+}
+
+const bearer = (req: IncomingMessage) =>
+  /^Bearer\s+(\S+)$/i.exec(String(req.headers['authorization'] ?? '').trim())?.[1] ?? '';
+
+/**
+ * The admin REST API (`/api/v1/…`). Every call but sign-in goes through the same chain as
+ * gateway traffic: identity authenticates the admin session token, posture and policy decide
+ * the admin action with the built-in admin roles, and the decision is audited before anything
+ * runs. Errors are RFC 9457 problem+json. Mutations accept an `Idempotency-Key`: a retry with
+ * the same key and body gets the first response again, without running twice.
+ */
+export function createAdminApi(deps: AdminApiDeps) {
+  const { logger } = deps;
+  const limit = deps.maxBodyBytes ?? 64 * 1024;
+  const table = deps.routes.map((r) => ({ ...r, match: matcher(r.path) }));
+
+  const stored = (r: AdminResult): StoredResponse => ({
+    status: r.status,
+    contentType: 'application/json',
+    body: r.body === undefined ? '' : JSON.stringify(r.body),
+  });
+  const send = (res: ServerResponse, facts: RequestFacts, r: StoredResponse, replayed = false) => {
+    const body = r.body;
+    res.writeHead(r.status, {
+      ...(body ? { 'content-type': r.contentType } : {}),
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      'x-fortress-request-id': facts.requestId,
+      ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+    });
+    res.end(body);
+  };
+
+  const readJson = async (req: IncomingMessage): Promise<{ raw: string; body: unknown }> => {
+    let buf: Buffer;
+    try {
+      buf = await readBody(req, limit);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw new ProblemError(problems.tooLarge(limit));
+      throw err;
+    }
+    if (buf.length === 0) return { raw: '', body: undefined };
+    const type = String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      ?.trim()
+      .toLowerCase();
+    if (type !== 'application/json') throw new ProblemError(problems.unsupportedMediaType());
+    const raw = buf.toString('utf8');
+    try {
+      return { raw, body: JSON.parse(raw) as unknown };
+    } catch {
+      throw new ProblemError(
+        problems.badRequest('the body is not valid JSON', undefined, 'invalid_json'),
+      );
+    }
+  };
+
+  /** Identity, posture, policy and the audited decision; the admin, or a problem thrown. */
+  const authorize = async (
+    req: IncomingMessage,
+    facts: RequestFacts,
+    action: string,
+    objectId: string,
+  ): Promise<Principal> => {
+    const token = bearer(req);
+    if (!token)
+      throw new ProblemError(
+        problems.unauthenticated(
+          'send an admin session token as Authorization: Bearer',
+          'missing_token',
+        ),
+      );
+    const auth = await deps.chain.authenticate(
+      { apiKey: '', idpToken: '', sessionToken: token },
+      facts,
+      action,
+    );
+    if (!auth.ok) {
+      if (auth.denial.kind === 'unavailable') throw new ProblemError(problems.unavailable());
+      throw new ProblemError(
+        problems.unauthenticated(auth.denial.message, auth.denial.reasons[0]?.code),
+      );
+    }
+    if (auth.principal.kind !== PrincipalKind.ADMIN)
+      throw new ProblemError(
+        problems.unauthenticated('this token is not an admin session', 'not_an_admin_session'),
+      );
+    const authz = await deps.chain.authorize(auth.principal, auth.us, facts, action, {
+      type: 'admin',
+      id: objectId,
+      patKeyId: '',
+    });
+    if (!authz.ok) {
+      if (authz.denial.kind === 'unavailable') throw new ProblemError(problems.unavailable());
+      const reason = authz.denial.reasons[0];
+      throw new ProblemError(problems.forbidden(authz.denial.message, reason?.code ?? 'forbidden'));
+    }
+    return auth.principal;
+  };
+
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    facts: RequestFacts,
+    url: string,
+  ) => {
+    const u = new URL(url, 'http://admin.invalid');
+    const sub = u.pathname.slice(deps.root.length - 1);
+    const candidates = table
+      .map((r) => ({ r, params: r.match(sub) }))
+      .filter((c) => c.params !== undefined);
+    if (candidates.length === 0) {
+      req.resume();
+      throw new ProblemError(problems.notFound(`no admin route ${u.pathname}`, 'no_such_route'));
+    }
+    const hit = candidates.find((c) => c.r.method === req.method);
+    if (!hit) {
+      req.resume();
+      throw new ProblemError(problems.methodNotAllowed(candidates.map((c) => c.r.method)));
+    }
+    const { r: route } = hit;
+    const params = hit.params ?? [];
+    const idemKey = req.headers['idempotency-key'];
+    if (idemKey !== undefined && (typeof idemKey !== 'string' || !IDEMPOTENCY_KEY.test(idemKey))) {
+      req.resume();
+      throw new ProblemError(
+        problems.badRequest(
+          'Idempotency-Key must be 1–255 visible ASCII characters',
+          'idempotency-key',
+        ),
+      );
+    }
+    const { raw, body } = await readJson(req);
+    const admin =
+      route.action === 'public'
+        ? undefined
+        : await authorize(req, facts, route.action, params[0] ?? route.path.split('/')[1] ?? '');
+    const call = (principal: Principal | undefined) =>
+      route.handle({
+        facts,
+        admin: principal as Principal,
+        params,
+        query: u.searchParams,
+        body,
+        req,
+      });
+
+    if (!admin || !idemKey || !MUTATING.has(route.method)) {
+      send(res, facts, stored(await call(admin)));
+      return;
+    }
+    const claim = await deps.idempotency.claim(
+      { orgId: admin.orgId, subjectId: admin.subjectId, key: idemKey },
+      { method: route.method, path: u.pathname, body: raw },
+    );
+    switch (claim.kind) {
+      case 'replay':
+        send(res, facts, claim.response, true);
+        return;
+      case 'in_flight':
+        throw new ProblemError(
+          problems.conflict(
+            'a request with this Idempotency-Key is still running',
+            'idempotency_key_in_flight',
+          ),
+        );
+      case 'mismatch':
+        throw new ProblemError(
+          problems.unprocessable(
+            'this Idempotency-Key was used for a different request',
+            'idempotency_key_reused',
+          ),
+        );
+      case 'claimed':
+        break;
+    }
+    let result: AdminResult;
+    try {
+      result = await call(admin);
+    } catch (err) {
+      const p = problemOf(err);
+      // A failure that changed nothing can be retried for real; a refusal is the answer.
+      if (p.status >= 500) await claim.release().catch(() => undefined);
+      else
+        await claim
+          .complete({
+            status: p.status,
+            contentType: PROBLEM_JSON,
+            body: problemBody(facts.requestId, p),
+          })
+          .catch(() => undefined);
+      throw err;
+    }
+    const response = stored(result);
+    const replay = route.showsSecretOnce
+      ? {
+          status: 409,
+          contentType: PROBLEM_JSON,
+          body: problemBody(
+            facts.requestId,
+            problems.conflict(
+              'this request already ran; the secret it returned was shown once and is not kept — list the keys to find it',
+              'idempotency_key_already_used',
+            ),
+          ),
+        }
+      : response;
+    await claim.complete(replay).catch((err: unknown) => {
+      // The change is made; only its replay is lost (a retry within a minute is told the key
+      // is in flight, a later one runs again).
+      logger.warn({ err, requestId: facts.requestId }, 'idempotent response not stored');
+    });
+    send(res, facts, response);
+  };
+
+  return {
+    /** The edge server's handler for everything under the API root. */
+    handle: async (req: IncomingMessage, res: ServerResponse, facts: RequestFacts, url: string) => {
+      try {
+        await serve(req, res, facts, url);
+      } catch (err) {
+        const p = problemOf(err);
+        if (p.status >= 500)
+          logger.error({ err, requestId: facts.requestId }, 'admin api request failed');
+        sendProblem(res, facts.requestId, p);
+      }
+    },
+  };
+}
