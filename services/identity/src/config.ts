@@ -18,6 +18,19 @@ export const identityConfig = z.object({
   FORTRESS_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
   /** …for this long. */
   FORTRESS_LOGIN_LOCK_SECONDS: seconds(15 * 60, 1, 24 * 3600),
+  /**
+   * A JWKS fetch slower than this fails the request closed (Unavailable: the edge's 503).
+   * Below the edge's hop timeout, so identity says why before the edge gives up.
+   */
+  FORTRESS_IDP_JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(1500),
+  /** After a JWKS fetch, an unknown key id triggers no other fetch for this long. */
+  FORTRESS_IDP_JWKS_COOLDOWN_SECONDS: seconds(30, 0, 3600),
+  /** A fetched JWKS is used this long before it is fetched again. */
+  FORTRESS_IDP_JWKS_MAX_AGE_SECONDS: seconds(600, 1, 24 * 3600),
+  /** Allowed clock skew with an IdP when checking exp / nbf / iat (at most a minute). */
+  FORTRESS_IDP_CLOCK_TOLERANCE_SECONDS: seconds(30, 0, 60),
+  /** Lifetime cap of an exchanged Fortress token (fk_tok_…); it never outlives its IdP token. */
+  FORTRESS_EXCHANGED_TOKEN_MAX_SECONDS: seconds(3600, 60, 3600),
 });
 
 /** Identity's parsed configuration. */

@@ -23,6 +23,13 @@ await runService(logger, async () => {
       maxFailedLogins: config.FORTRESS_LOGIN_MAX_FAILURES,
       lockSeconds: config.FORTRESS_LOGIN_LOCK_SECONDS,
     },
+    idpSettings: {
+      timeoutMs: config.FORTRESS_IDP_JWKS_TIMEOUT_MS,
+      cooldownMs: config.FORTRESS_IDP_JWKS_COOLDOWN_SECONDS * 1000,
+      cacheMaxAgeMs: config.FORTRESS_IDP_JWKS_MAX_AGE_SECONDS * 1000,
+      clockToleranceSeconds: config.FORTRESS_IDP_CLOCK_TOLERANCE_SECONDS,
+      maxExchangedTokenSeconds: config.FORTRESS_EXCHANGED_TOKEN_MAX_SECONDS,
+    },
   });
   const served = await serveBackend(base, {
     routes: (router) => {

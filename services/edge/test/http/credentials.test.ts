@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { presentedCredentials } from '../../src/http/credentials.js';
 
 const KEY = 'fk_live_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg';
+const TOKEN = 'fk_tok_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg';
 const JWT = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJ1c2VyIn0.c2ln';
 
 describe('presentedCredentials', () => {
@@ -23,6 +24,12 @@ describe('presentedCredentials', () => {
       name: 'the key as Authorization: Bearer fk_…',
       headers: { authorization: `Bearer ${KEY}` },
       apiKey: KEY,
+      idpToken: '',
+    },
+    {
+      name: 'a Fortress token as Authorization: Bearer fk_tok_… (what an SDK sends after an exchange)',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      apiKey: TOKEN,
       idpToken: '',
     },
     {

@@ -3,7 +3,10 @@ import { PrincipalKind, Product, Tier } from '@fortress/proto/common/v1/common_p
 import { AuthFailure } from '@fortress/proto/identity/v1/identity_pb';
 import type { KeyLookup } from '../../src/adapters/pg/identity-store.js';
 import { authenticate, type KeyDirectory } from '../../src/domain/authenticate.js';
-import { generateOrgKey } from '../../src/domain/org-key.js';
+import type { IdpVerifier } from '../../src/domain/idp-user.js';
+import { validateIdpConfig, type IdpConfig } from '../../src/domain/idp-config.js';
+import type { IdpVerdict } from '../../src/domain/idp-token.js';
+import { generateExchangedToken, generateOrgKey } from '../../src/domain/org-key.js';
 
 /** An in-memory key directory keyed by hash, counting lookups. */
 function memoryDirectory(entries: Array<{ secret: string; hash: Buffer; lookup: KeyLookup }> = []) {
@@ -14,9 +17,18 @@ function memoryDirectory(entries: Array<{ secret: string; hash: Buffer; lookup: 
       directory.lookups += 1;
       return Promise.resolve(byHash.get(hash.toString('hex')));
     },
+    lookupExchangedToken: () => Promise.resolve(undefined),
   } satisfies KeyDirectory & { lookups: number };
   return directory;
 }
+
+/** No org in these cases has an IdP configured: a verifier call would be a bug. */
+const noIdp: IdpVerifier = {
+  verify: () => Promise.reject(new Error('no IdP is configured in these cases')),
+};
+
+/** Authentication over a directory, with the real clock. */
+const deps = (directory: KeyDirectory) => ({ directory, idp: noIdp, now: () => new Date() });
 
 /** A stored key of an org of the given tier. */
 function storedKey(overrides: Partial<KeyLookup> = {}) {
@@ -39,7 +51,7 @@ function storedKey(overrides: Partial<KeyLookup> = {}) {
 describe('authenticate', () => {
   it('fails MISSING_CREDENTIAL without looking anything up when no key is presented', async () => {
     const directory = memoryDirectory();
-    const outcome = await authenticate(directory, { apiKey: '', idpToken: '' });
+    const outcome = await authenticate(deps(directory), { apiKey: '', idpToken: '' });
     assert.ok(!outcome.ok);
     assert.equal(outcome.failure, AuthFailure.MISSING_CREDENTIAL);
     assert.equal(outcome.reason.code, 'missing_api_key');
@@ -49,7 +61,10 @@ describe('authenticate', () => {
 
   it('fails MALFORMED_CREDENTIAL without looking anything up for a value that is not an org key', async () => {
     const directory = memoryDirectory();
-    const outcome = await authenticate(directory, { apiKey: 'sk-ant-api03-xyz', idpToken: '' });
+    const outcome = await authenticate(deps(directory), {
+      apiKey: 'sk-ant-api03-xyz',
+      idpToken: '',
+    });
     assert.ok(!outcome.ok);
     assert.equal(outcome.failure, AuthFailure.MALFORMED_CREDENTIAL);
     assert.equal(outcome.reason.code, 'malformed_api_key');
@@ -59,7 +74,7 @@ describe('authenticate', () => {
 
   it('fails UNKNOWN_CREDENTIAL, naming no org, for a well-formed key nobody issued', async () => {
     const directory = memoryDirectory([storedKey()]);
-    const outcome = await authenticate(directory, {
+    const outcome = await authenticate(deps(directory), {
       apiKey: generateOrgKey('live').secret,
       idpToken: '',
     });
@@ -119,7 +134,7 @@ describe('authenticate', () => {
   for (const c of failures) {
     it(`fails ${AuthFailure[c.failure]} with the org id known for ${c.name}`, async () => {
       const stored = storedKey(c.key);
-      const outcome = await authenticate(memoryDirectory([stored]), {
+      const outcome = await authenticate(deps(memoryDirectory([stored])), {
         apiKey: stored.secret,
         idpToken: c.idpToken ?? '',
       });
@@ -134,7 +149,7 @@ describe('authenticate', () => {
   it('returns the principal of a SOHO key', async () => {
     const stored = storedKey();
     const before = Date.now();
-    const outcome = await authenticate(memoryDirectory([stored]), {
+    const outcome = await authenticate(deps(memoryDirectory([stored])), {
       apiKey: stored.secret,
       idpToken: '',
     });
@@ -153,12 +168,140 @@ describe('authenticate', () => {
 
   it('gives a SOHO key without a PAT key an empty patKeyId', async () => {
     const stored = storedKey({ patKeyId: null, products: ['mcp'] });
-    const outcome = await authenticate(memoryDirectory([stored]), {
+    const outcome = await authenticate(deps(memoryDirectory([stored])), {
       apiKey: stored.secret,
       idpToken: '',
     });
     assert.ok(outcome.ok);
     assert.equal(outcome.principal.patKeyId, '');
     assert.deepEqual(outcome.principal.products, [Product.MCP]);
+  });
+});
+
+describe('authenticate with an IdP configured (decision table, fake verifier)', () => {
+  const idp: IdpConfig = {
+    ...validateIdpConfig({
+      issuer: 'https://idp.example.com',
+      audiences: ['api://fortress'],
+      jwksUri: 'https://idp.example.com/keys',
+      algorithms: [],
+      userIdClaim: '',
+      emailClaims: [],
+      deviceIdClaim: '',
+      attributeClaims: [],
+      groupsClaim: '',
+      groupRoles: {},
+    }),
+    updatedAt: new Date(),
+  };
+  /** A verifier that accepts the token "good" as user u-1 and refuses anything else. */
+  const verifier = () => {
+    const v = {
+      calls: 0,
+      verify(_orgId: string, _config: IdpConfig, token: string): Promise<IdpVerdict> {
+        v.calls += 1;
+        return Promise.resolve(
+          token === 'good'
+            ? { ok: true, claims: { sub: 'u-1', exp: Math.floor(Date.now() / 1000) + 600 } }
+            : { ok: false, refusal: 'idp_token_invalid', message: 'bad token' },
+        );
+      },
+    };
+    return v;
+  };
+  const cases: Array<{
+    name: string;
+    key: Partial<KeyLookup>;
+    idpToken: string;
+    kind?: PrincipalKind;
+    code?: string;
+    verified: number;
+  }> = [
+    {
+      name: 'a Bank key with a good token',
+      key: { tier: 'bank', idp },
+      idpToken: 'good',
+      kind: PrincipalKind.USER,
+      verified: 1,
+    },
+    {
+      name: 'a Bank key with a bad token',
+      key: { tier: 'bank', idp },
+      idpToken: 'bad',
+      code: 'idp_token_invalid',
+      verified: 1,
+    },
+    {
+      name: 'a Bank key with an IdP but no token',
+      key: { tier: 'bank', idp },
+      idpToken: '',
+      code: 'idp_token_required',
+      verified: 0,
+    },
+    {
+      name: 'a SOHO key with an IdP and a good token',
+      key: { idp },
+      idpToken: 'good',
+      kind: PrincipalKind.USER,
+      verified: 1,
+    },
+    {
+      name: 'a SOHO key with an IdP and a bad token',
+      key: { idp },
+      idpToken: 'bad',
+      code: 'idp_token_invalid',
+      verified: 1,
+    },
+    {
+      name: 'a SOHO key with an IdP and no token',
+      key: { idp },
+      idpToken: '',
+      kind: PrincipalKind.ORG_KEY,
+      verified: 0,
+    },
+    {
+      name: 'a SOHO key without an IdP and a token (ignored)',
+      key: {},
+      idpToken: 'bad',
+      kind: PrincipalKind.ORG_KEY,
+      verified: 0,
+    },
+    {
+      name: 'a revoked Bank key with a good token',
+      key: { tier: 'bank', idp, revoked: true },
+      idpToken: 'good',
+      code: 'api_key_revoked',
+      verified: 0,
+    },
+  ];
+  for (const c of cases) {
+    it(`decides ${c.name}`, async () => {
+      const stored = storedKey(c.key);
+      const v = verifier();
+      const outcome = await authenticate(
+        { directory: memoryDirectory([stored]), idp: v, now: () => new Date() },
+        { apiKey: stored.secret, idpToken: c.idpToken },
+      );
+      if (c.kind !== undefined) {
+        assert.ok(outcome.ok, outcome.ok ? '' : outcome.reason.message);
+        assert.equal(outcome.principal.kind, c.kind);
+      } else {
+        assert.ok(!outcome.ok);
+        assert.equal(outcome.reason.code, c.code);
+        assert.equal(outcome.orgId, 'org_o1');
+      }
+      assert.equal(v.calls, c.verified);
+    });
+  }
+
+  it('passes a Fortress token to the token directory, never to the key lookup', async () => {
+    const directory = memoryDirectory();
+    const outcome = await authenticate(deps(directory), {
+      apiKey: generateExchangedToken().secret,
+      idpToken: '',
+    });
+    assert.ok(!outcome.ok);
+    assert.equal(outcome.reason.code, 'invalid_api_key');
+    assert.equal(directory.lookups, 0);
   });
 });

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { generateOrgKey, hashOrgKey, isWellFormedOrgKey } from '../../src/domain/org-key.js';
+import {
+  credentialShape,
+  generateExchangedToken,
+  generateOrgKey,
+  hashOrgKey,
+  isWellFormedOrgKey,
+} from '../../src/domain/org-key.js';
 
 const BASE62 = /^[A-Za-z0-9]+$/;
 
@@ -91,5 +97,38 @@ describe('isWellFormedOrgKey', () => {
   for (const c of cases) {
     it(`${c.ok ? 'accepts' : 'refuses'} ${c.name}`, () =>
       assert.equal(isWellFormedOrgKey(c.value), c.ok));
+  }
+});
+
+describe('credentialShape and generateExchangedToken', () => {
+  it('makes a Fortress token "fk_tok_" + 43 base62 characters, hashed like a key', () => {
+    const tokens = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      const t = generateExchangedToken();
+      assert.match(t.secret, /^fk_tok_[A-Za-z0-9]{43}$/);
+      assert.deepEqual(t.hash, hashOrgKey(t.secret));
+      tokens.add(t.secret);
+    }
+    assert.equal(tokens.size, 100);
+  });
+
+  const body = 'A'.repeat(43);
+  const cases = [
+    { name: 'a live key', value: `fk_live_${body}`, shape: 'org_key' },
+    { name: 'a test key', value: `fk_test_${body}`, shape: 'org_key' },
+    { name: 'a Fortress token', value: `fk_tok_${body}`, shape: 'exchanged_token' },
+    {
+      name: 'a Fortress token one character short',
+      value: `fk_tok_${body.slice(1)}`,
+      shape: undefined,
+    },
+    { name: 'another fk_ prefix', value: `fk_foo_${body}`, shape: undefined },
+    { name: 'a JWT', value: 'eyJhbGciOiJSUzI1NiJ9.e30.sig', shape: undefined },
+  ];
+  for (const c of cases) {
+    it(`reads ${c.name} as ${String(c.shape)}`, () => {
+      assert.equal(credentialShape(c.value), c.shape);
+      assert.equal(isWellFormedOrgKey(c.value), c.shape === 'org_key');
+    });
   }
 });

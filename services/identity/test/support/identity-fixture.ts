@@ -16,7 +16,7 @@ import {
 } from '../../../../packages/kit/test/support/pg-fixture.js';
 import type { SessionSigningKey } from '../../src/domain/access-token.js';
 import type { SessionSettings } from '../../src/domain/admin-sessions.js';
-import { createIdentityApp } from '../../src/wiring.js';
+import { createIdentityApp, type IdpSettings } from '../../src/wiring.js';
 import { testSigningKey } from './keys.js';
 
 /** Production settings: 15-minute access tokens, 12-hour sessions, 10 failures lock 15 minutes. */
@@ -41,8 +41,15 @@ export interface IdentityFixture {
   stop(): Promise<void>;
 }
 
-/** Starts PostgreSQL, provisions identity and serves both services over an in-memory transport. */
-export async function startIdentityFixture(start = new Date('2026-11-23T10:00:00Z')) {
+/**
+ * Starts PostgreSQL, provisions identity and serves both services over an in-memory transport.
+ * Tests of IdP tokens start the clock at the real time (the IdP signs with it) and may tune
+ * the IdP settings (e.g. a short JWKS timeout).
+ */
+export async function startIdentityFixture(
+  start = new Date('2026-11-23T10:00:00Z'),
+  idpSettings?: IdpSettings,
+) {
   const pg = await startPgFixture(['identity']);
   const logLines: string[] = [];
   const destination = new Writable({
@@ -58,6 +65,7 @@ export async function startIdentityFixture(start = new Date('2026-11-23T10:00:00
     pool: pg.runtimePool('identity'),
     signingKey,
     settings: TEST_SETTINGS,
+    ...(idpSettings ? { idpSettings } : {}),
     logger: createLogger({ service: 'identity', level: 'debug', destination }),
     now,
   });

@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { inTenant } from '@fortress/kit/pg';
+import type { IdpConfig } from '../../domain/idp-config.js';
+import { idpConfigFromRow, type IdpConfigRow } from './idp-config-row.js';
 
 /** What authentication learns from a key hash. */
 export interface KeyLookup {
@@ -13,6 +15,8 @@ export interface KeyLookup {
   /** The PAT key version the key is pinned to (0: the current one). */
   patKeyVersion: number;
   revoked: boolean;
+  /** The org's identity provider, when it has one. */
+  idp?: IdpConfig;
 }
 
 /** A stored org row. */
@@ -40,6 +44,34 @@ export interface ApiKeyRow {
   last_used_at: Date | null;
 }
 
+/** The key columns the definer functions return (authenticate_key and the token lookup). */
+export interface KeyLookupRow {
+  key_id: string;
+  org_id: string;
+  tier: string;
+  org_disabled: boolean;
+  roles: string[];
+  products: string[];
+  pat_key_id: string | null;
+  revoked: boolean;
+  pat_key_version: number;
+}
+
+/** A definer function's key columns as authentication uses them. */
+export function keyLookupFromRow(r: KeyLookupRow): Omit<KeyLookup, 'idp'> {
+  return {
+    keyId: r.key_id,
+    orgId: r.org_id,
+    tier: r.tier,
+    orgDisabled: r.org_disabled,
+    roles: r.roles,
+    products: r.products,
+    patKeyId: r.pat_key_id,
+    patKeyVersion: r.pat_key_version,
+    revoked: r.revoked,
+  };
+}
+
 const KEY_COLUMNS =
   'id, org_id, label, display_prefix, environment, roles, products, pat_key_id, pat_key_version, created_at, revoked_at, last_used_at';
 
@@ -48,30 +80,13 @@ export function createIdentityStore(pool: pg.Pool) {
   return {
     /** Looks a key up by its hash, across tenants, through the one definer function. */
     async lookupKey(hash: Buffer): Promise<KeyLookup | undefined> {
-      const { rows } = await pool.query<{
-        key_id: string;
-        org_id: string;
-        tier: string;
-        org_disabled: boolean;
-        roles: string[];
-        products: string[];
-        pat_key_id: string | null;
-        revoked: boolean;
-        pat_key_version: number;
-      }>('SELECT * FROM authenticate_key($1)', [hash]);
+      const { rows } = await pool.query<KeyLookupRow & { idp: IdpConfigRow | null }>(
+        'SELECT * FROM authenticate_key($1)',
+        [hash],
+      );
       const r = rows[0];
       if (!r) return undefined;
-      return {
-        keyId: r.key_id,
-        orgId: r.org_id,
-        tier: r.tier,
-        orgDisabled: r.org_disabled,
-        roles: r.roles,
-        products: r.products,
-        patKeyId: r.pat_key_id,
-        patKeyVersion: r.pat_key_version,
-        revoked: r.revoked,
-      };
+      return { ...keyLookupFromRow(r), ...(r.idp ? { idp: idpConfigFromRow(r.idp) } : {}) };
     },
 
     /** Inserts an org; false when the id is taken. */

@@ -10,13 +10,33 @@ import {
   createIdentityStore,
   type IdentityStore,
 } from '../../../src/adapters/pg/identity-store.js';
+import { createIdpStore } from '../../../src/adapters/pg/idp-store.js';
 import { createSessionStore } from '../../../src/adapters/pg/session-store.js';
 import { createUserStore } from '../../../src/adapters/pg/user-store.js';
-import { generateOrgKey, type GeneratedKey } from '../../../src/domain/org-key.js';
+import { validateIdpConfig } from '../../../src/domain/idp-config.js';
+import {
+  generateExchangedToken,
+  generateOrgKey,
+  type GeneratedKey,
+} from '../../../src/domain/org-key.js';
 import { issueRefreshToken } from '../../../src/domain/refresh-token.js';
 
 const ORG_A = 'org_aaa111';
 const ORG_B = 'org_bbb222';
+
+const IDP_A = validateIdpConfig({
+  issuer: 'https://idp.alpha.example',
+  audiences: ['api://alpha'],
+  jwksUri: 'https://idp.alpha.example/keys',
+  algorithms: [],
+  userIdClaim: 'oid',
+  emailClaims: [],
+  deviceIdClaim: '',
+  attributeClaims: ['department'],
+  groupsClaim: 'groups',
+  groupRoles: { 'g-1': ['approver'] },
+});
+const exchanged = generateExchangedToken();
 
 describe('identity store on PostgreSQL', function () {
   this.timeout(120_000);
@@ -64,16 +84,68 @@ describe('identity store on PostgreSQL', function () {
       expiresAt: new Date(Date.now() + 3600_000),
       tokenHash: issueRefreshToken(ORG_A).hash,
     });
+    const idp = createIdpStore(pool);
+    await idp.setIdpConfig(ORG_A, IDP_A);
+    await idp.insertExchangedToken({
+      hash: exchanged.hash,
+      orgId: ORG_A,
+      apiKeyId: 'key_a1',
+      user: {
+        userId: 'u-1',
+        email: 'u1@alpha.example',
+        deviceId: 'dev-1',
+        attributes: { department: 'ops' },
+        groupRoles: ['approver'],
+      },
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 600_000),
+    });
   });
   after(() => fx?.stop());
 
   describe('schema', () =>
     itHardensTheSchema(
       'identity',
-      ['api_keys', 'orgs', 'refresh_tokens', 'sessions', 'users'],
+      [
+        'api_keys',
+        'exchanged_tokens',
+        'idp_configs',
+        'orgs',
+        'refresh_tokens',
+        'sessions',
+        'users',
+      ],
       () => fx,
       ORG_A,
     ));
+
+  describe('IdP configuration and Fortress tokens', () => {
+    it("returns the org's IdP configuration with its key, and none for an org without", async () => {
+      const a = await store.lookupKey(keys['key_a1']?.hash ?? Buffer.alloc(32));
+      assert.equal(a?.idp?.issuer, IDP_A.issuer);
+      assert.deepEqual({ ...a?.idp?.groupRoles }, { 'g-1': ['approver'] });
+      assert.deepEqual(a?.idp?.emailClaims, ['email', 'preferred_username', 'upn']);
+      assert.ok(a?.idp?.updatedAt instanceof Date && !Number.isNaN(a.idp.updatedAt.getTime()));
+      const b = await store.lookupKey(keys['key_b1']?.hash ?? Buffer.alloc(32));
+      assert.ok(b);
+      assert.equal(b.idp, undefined);
+    });
+
+    it('looks a Fortress token up across tenants by hash, with its key and user', async () => {
+      const t = await createIdpStore(pool).lookupExchangedToken(exchanged.hash);
+      assert.equal(t?.orgId, ORG_A);
+      assert.equal(t?.keyId, 'key_a1');
+      assert.equal(t?.revoked, false);
+      assert.deepEqual(t?.user, {
+        userId: 'u-1',
+        email: 'u1@alpha.example',
+        deviceId: 'dev-1',
+        attributes: { department: 'ops' },
+        groupRoles: ['approver'],
+      });
+      assert.equal(await createIdpStore(pool).lookupExchangedToken(Buffer.alloc(32)), undefined);
+    });
+  });
 
   describe('tenant isolation', () => {
     it("lists only the org's own keys", async () => {

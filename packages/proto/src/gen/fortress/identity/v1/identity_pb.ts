@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fortress/identity/v1/identity.proto.
  */
 export const file_fortress_identity_v1_identity: GenFile = /*@__PURE__*/
-  fileDesc("CiNmb3J0cmVzcy9pZGVudGl0eS92MS9pZGVudGl0eS5wcm90bxIUZm9ydHJlc3MuaWRlbnRpdHkudjEihQEKE0F1dGhlbnRpY2F0ZVJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSFQoNc2Vzc2lvbl90b2tlbhgDIAEoCRIzCgdjb250ZXh0GAQgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Ir8BChRBdXRoZW50aWNhdGVSZXNwb25zZRIVCg1hdXRoZW50aWNhdGVkGAEgASgIEjAKCXByaW5jaXBhbBgCIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwSMgoHZmFpbHVyZRgDIAEoDjIhLmZvcnRyZXNzLmlkZW50aXR5LnYxLkF1dGhGYWlsdXJlEioKBnJlYXNvbhgEIAEoCzIaLmZvcnRyZXNzLmNvbW1vbi52MS5SZWFzb24ibwoURXhjaGFuZ2VUb2tlblJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSMwoHY29udGV4dBgDIAEoCzIiLmZvcnRyZXNzLmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dCJWChVFeGNoYW5nZVRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiiQEKA09yZxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiYKBHRpZXIYAyABKA4yGC5mb3J0cmVzcy5jb21tb24udjEuVGllchIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgFIAEoCCJUChBDcmVhdGVPcmdSZXF1ZXN0EgwKBG5hbWUYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEgoKAmlkGAMgASgJIjsKEUNyZWF0ZU9yZ1Jlc3BvbnNlEiYKA29yZxgBIAEoCzIZLmZvcnRyZXNzLmlkZW50aXR5LnYxLk9yZyIfCg1HZXRPcmdSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSI4Cg5HZXRPcmdSZXNwb25zZRImCgNvcmcYASABKAsyGS5mb3J0cmVzcy5pZGVudGl0eS52MS5PcmcigwMKBkFwaUtleRIKCgJpZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSDQoFbGFiZWwYAyABKAkSFgoOZGlzcGxheV9wcmVmaXgYBCABKAkSDQoFcm9sZXMYBSADKAkSLQoIcHJvZHVjdHMYBiADKA4yGy5mb3J0cmVzcy5jb21tb24udjEuUHJvZHVjdBISCgpwYXRfa2V5X2lkGAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoLZW52aXJvbm1lbnQYCyABKA4yJC5mb3J0cmVzcy5pZGVudGl0eS52MS5LZXlFbnZpcm9ubWVudBIXCg9wYXRfa2V5X3ZlcnNpb24YDCABKA0i2gEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEg0KBWxhYmVsGAIgASgJEg0KBXJvbGVzGAMgAygJEi0KCHByb2R1Y3RzGAQgAygOMhsuZm9ydHJlc3MuY29tbW9uLnYxLlByb2R1Y3QSEgoKcGF0X2tleV9pZBgFIAEoCRI5CgtlbnZpcm9ubWVudBgGIAEoDjIkLmZvcnRyZXNzLmlkZW50aXR5LnYxLktleUVudmlyb25tZW50EhcKD3BhdF9rZXlfdmVyc2lvbhgHIAEoDSJRChRDcmVhdGVBcGlLZXlSZXNwb25zZRIpCgNrZXkYASABKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIlMKEkxpc3RBcGlLZXlzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLQoEcGFnZRgCIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJtChNMaXN0QXBpS2V5c1Jlc3BvbnNlEioKBGtleXMYASADKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5BcGlLZXkSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyI1ChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkiQQoUUmV2b2tlQXBpS2V5UmVzcG9uc2USKQoDa2V5GAEgASgLMhwuZm9ydHJlc3MuaWRlbnRpdHkudjEuQXBpS2V5IoIBCgRVc2VyEgoKAmlkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRINCgVlbWFpbBgDIAEoCRINCgVyb2xlcxgEIAMoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgGIAEoCCJTChFDcmVhdGVVc2VyUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkSDQoFcm9sZXMYBCADKAkiPgoSQ3JlYXRlVXNlclJlc3BvbnNlEigKBHVzZXIYASABKAsyGi5mb3J0cmVzcy5pZGVudGl0eS52MS5Vc2VyIocBCgxMb2dpblJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhAKCHBhc3N3b3JkGAMgASgJEhEKCXRvdHBfY29kZRgEIAEoCRIzCgdjb250ZXh0GAUgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0IqUBCg1Mb2dpblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEjUKEWFjY2Vzc19leHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCglwcmluY2lwYWwYBCABKAsyHS5mb3J0cmVzcy5jb21tb24udjEuUHJpbmNpcGFsIi4KFVJlZnJlc2hTZXNzaW9uUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJInwKFlJlZnJlc2hTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkSNQoRYWNjZXNzX2V4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSrYAgoLQXV0aEZhaWx1cmUSHAoYQVVUSF9GQUlMVVJFX1VOU1BFQ0lGSUVEEAASIwofQVVUSF9GQUlMVVJFX01JU1NJTkdfQ1JFREVOVElBTBABEiUKIUFVVEhfRkFJTFVSRV9NQUxGT1JNRURfQ1JFREVOVElBTBACEiMKH0FVVEhfRkFJTFVSRV9VTktOT1dOX0NSRURFTlRJQUwQAxIYChRBVVRIX0ZBSUxVUkVfUkVWT0tFRBAEEhgKFEFVVEhfRkFJTFVSRV9FWFBJUkVEEAUSIwofQVVUSF9GQUlMVVJFX0lEUF9UT0tFTl9SRVFVSVJFRBAGEiIKHkFVVEhfRkFJTFVSRV9JRFBfVE9LRU5fSU5WQUxJRBAHEh4KGkFVVEhfRkFJTFVSRV9XUk9OR19QUk9EVUNUEAgSHQoZQVVUSF9GQUlMVVJFX09SR19ESVNBQkxFRBAJKmUKDktleUVudmlyb25tZW50Eh8KG0tFWV9FTlZJUk9OTUVOVF9VTlNQRUNJRklFRBAAEhgKFEtFWV9FTlZJUk9OTUVOVF9MSVZFEAESGAoUS0VZX0VOVklST05NRU5UX1RFU1QQAjLiAQoPSWRlbnRpdHlTZXJ2aWNlEmUKDEF1dGhlbnRpY2F0ZRIpLmZvcnRyZXNzLmlkZW50aXR5LnYxLkF1dGhlbnRpY2F0ZVJlcXVlc3QaKi5mb3J0cmVzcy5pZGVudGl0eS52MS5BdXRoZW50aWNhdGVSZXNwb25zZRJoCg1FeGNoYW5nZVRva2VuEiouZm9ydHJlc3MuaWRlbnRpdHkudjEuRXhjaGFuZ2VUb2tlblJlcXVlc3QaKy5mb3J0cmVzcy5pZGVudGl0eS52MS5FeGNoYW5nZVRva2VuUmVzcG9uc2Uy8AYKFElkZW50aXR5QWRtaW5TZXJ2aWNlElwKCUNyZWF0ZU9yZxImLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZU9yZ1JlcXVlc3QaJy5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVPcmdSZXNwb25zZRJTCgZHZXRPcmcSIy5mb3J0cmVzcy5pZGVudGl0eS52MS5HZXRPcmdSZXF1ZXN0GiQuZm9ydHJlc3MuaWRlbnRpdHkudjEuR2V0T3JnUmVzcG9uc2USZQoMQ3JlYXRlQXBpS2V5EikuZm9ydHJlc3MuaWRlbnRpdHkudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoqLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEmIKC0xpc3RBcGlLZXlzEiguZm9ydHJlc3MuaWRlbnRpdHkudjEuTGlzdEFwaUtleXNSZXF1ZXN0GikuZm9ydHJlc3MuaWRlbnRpdHkudjEuTGlzdEFwaUtleXNSZXNwb25zZRJlCgxSZXZva2VBcGlLZXkSKS5mb3J0cmVzcy5pZGVudGl0eS52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiouZm9ydHJlc3MuaWRlbnRpdHkudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2USXwoKQ3JlYXRlVXNlchInLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiguZm9ydHJlc3MuaWRlbnRpdHkudjEuQ3JlYXRlVXNlclJlc3BvbnNlElAKBUxvZ2luEiIuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9naW5SZXF1ZXN0GiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9naW5SZXNwb25zZRJrCg5SZWZyZXNoU2Vzc2lvbhIrLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJlZnJlc2hTZXNzaW9uUmVxdWVzdBosLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJlZnJlc2hTZXNzaW9uUmVzcG9uc2USUwoGTG9nb3V0EiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9nb3V0UmVxdWVzdBokLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxvZ291dFJlc3BvbnNlYgZwcm90bzM", [file_fortress_common_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("CiNmb3J0cmVzcy9pZGVudGl0eS92MS9pZGVudGl0eS5wcm90bxIUZm9ydHJlc3MuaWRlbnRpdHkudjEihQEKE0F1dGhlbnRpY2F0ZVJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSFQoNc2Vzc2lvbl90b2tlbhgDIAEoCRIzCgdjb250ZXh0GAQgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Ir8BChRBdXRoZW50aWNhdGVSZXNwb25zZRIVCg1hdXRoZW50aWNhdGVkGAEgASgIEjAKCXByaW5jaXBhbBgCIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwSMgoHZmFpbHVyZRgDIAEoDjIhLmZvcnRyZXNzLmlkZW50aXR5LnYxLkF1dGhGYWlsdXJlEioKBnJlYXNvbhgEIAEoCzIaLmZvcnRyZXNzLmNvbW1vbi52MS5SZWFzb24ibwoURXhjaGFuZ2VUb2tlblJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSMwoHY29udGV4dBgDIAEoCzIiLmZvcnRyZXNzLmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dCLoAQoVRXhjaGFuZ2VUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKB2ZhaWx1cmUYAyABKA4yIS5mb3J0cmVzcy5pZGVudGl0eS52MS5BdXRoRmFpbHVyZRIqCgZyZWFzb24YBCABKAsyGi5mb3J0cmVzcy5jb21tb24udjEuUmVhc29uEjAKCXByaW5jaXBhbBgFIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwiiQEKA09yZxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiYKBHRpZXIYAyABKA4yGC5mb3J0cmVzcy5jb21tb24udjEuVGllchIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgFIAEoCCJUChBDcmVhdGVPcmdSZXF1ZXN0EgwKBG5hbWUYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEgoKAmlkGAMgASgJIjsKEUNyZWF0ZU9yZ1Jlc3BvbnNlEiYKA29yZxgBIAEoCzIZLmZvcnRyZXNzLmlkZW50aXR5LnYxLk9yZyIfCg1HZXRPcmdSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSI4Cg5HZXRPcmdSZXNwb25zZRImCgNvcmcYASABKAsyGS5mb3J0cmVzcy5pZGVudGl0eS52MS5PcmcigwMKBkFwaUtleRIKCgJpZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSDQoFbGFiZWwYAyABKAkSFgoOZGlzcGxheV9wcmVmaXgYBCABKAkSDQoFcm9sZXMYBSADKAkSLQoIcHJvZHVjdHMYBiADKA4yGy5mb3J0cmVzcy5jb21tb24udjEuUHJvZHVjdBISCgpwYXRfa2V5X2lkGAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoLZW52aXJvbm1lbnQYCyABKA4yJC5mb3J0cmVzcy5pZGVudGl0eS52MS5LZXlFbnZpcm9ubWVudBIXCg9wYXRfa2V5X3ZlcnNpb24YDCABKA0i2gEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEg0KBWxhYmVsGAIgASgJEg0KBXJvbGVzGAMgAygJEi0KCHByb2R1Y3RzGAQgAygOMhsuZm9ydHJlc3MuY29tbW9uLnYxLlByb2R1Y3QSEgoKcGF0X2tleV9pZBgFIAEoCRI5CgtlbnZpcm9ubWVudBgGIAEoDjIkLmZvcnRyZXNzLmlkZW50aXR5LnYxLktleUVudmlyb25tZW50EhcKD3BhdF9rZXlfdmVyc2lvbhgHIAEoDSJRChRDcmVhdGVBcGlLZXlSZXNwb25zZRIpCgNrZXkYASABKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIlMKEkxpc3RBcGlLZXlzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLQoEcGFnZRgCIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJtChNMaXN0QXBpS2V5c1Jlc3BvbnNlEioKBGtleXMYASADKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5BcGlLZXkSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyI1ChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkiQQoUUmV2b2tlQXBpS2V5UmVzcG9uc2USKQoDa2V5GAEgASgLMhwuZm9ydHJlc3MuaWRlbnRpdHkudjEuQXBpS2V5IoIBCgRVc2VyEgoKAmlkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRINCgVlbWFpbBgDIAEoCRINCgVyb2xlcxgEIAMoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgGIAEoCCJTChFDcmVhdGVVc2VyUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkSDQoFcm9sZXMYBCADKAkiPgoSQ3JlYXRlVXNlclJlc3BvbnNlEigKBHVzZXIYASABKAsyGi5mb3J0cmVzcy5pZGVudGl0eS52MS5Vc2VyIocBCgxMb2dpblJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhAKCHBhc3N3b3JkGAMgASgJEhEKCXRvdHBfY29kZRgEIAEoCRIzCgdjb250ZXh0GAUgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0IqUBCg1Mb2dpblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEjUKEWFjY2Vzc19leHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCglwcmluY2lwYWwYBCABKAsyHS5mb3J0cmVzcy5jb21tb24udjEuUHJpbmNpcGFsIi4KFVJlZnJlc2hTZXNzaW9uUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJInwKFlJlZnJlc2hTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkSNQoRYWNjZXNzX2V4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSKxAgoJSWRwQ29uZmlnEg4KBmlzc3VlchgBIAEoCRIRCglhdWRpZW5jZXMYAiADKAkSEAoIandrc191cmkYAyABKAkSEgoKYWxnb3JpdGhtcxgEIAMoCRIVCg11c2VyX2lkX2NsYWltGAUgASgJEhQKDGVtYWlsX2NsYWltcxgGIAMoCRIXCg9kZXZpY2VfaWRfY2xhaW0YByABKAkSGAoQYXR0cmlidXRlX2NsYWltcxgIIAMoCRIUCgxncm91cHNfY2xhaW0YCSABKAkSNQoLZ3JvdXBfcm9sZXMYCiADKAsyIC5mb3J0cmVzcy5pZGVudGl0eS52MS5Hcm91cFJvbGVzEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIioKCkdyb3VwUm9sZXMSDQoFZ3JvdXAYASABKAkSDQoFcm9sZXMYAiADKAkiVgoTU2V0SWRwQ29uZmlnUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLwoGY29uZmlnGAIgASgLMh8uZm9ydHJlc3MuaWRlbnRpdHkudjEuSWRwQ29uZmlnIkcKFFNldElkcENvbmZpZ1Jlc3BvbnNlEi8KBmNvbmZpZxgBIAEoCzIfLmZvcnRyZXNzLmlkZW50aXR5LnYxLklkcENvbmZpZyIlChNHZXRJZHBDb25maWdSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSJHChRHZXRJZHBDb25maWdSZXNwb25zZRIvCgZjb25maWcYASABKAsyHy5mb3J0cmVzcy5pZGVudGl0eS52MS5JZHBDb25maWcq2AIKC0F1dGhGYWlsdXJlEhwKGEFVVEhfRkFJTFVSRV9VTlNQRUNJRklFRBAAEiMKH0FVVEhfRkFJTFVSRV9NSVNTSU5HX0NSRURFTlRJQUwQARIlCiFBVVRIX0ZBSUxVUkVfTUFMRk9STUVEX0NSRURFTlRJQUwQAhIjCh9BVVRIX0ZBSUxVUkVfVU5LTk9XTl9DUkVERU5USUFMEAMSGAoUQVVUSF9GQUlMVVJFX1JFVk9LRUQQBBIYChRBVVRIX0ZBSUxVUkVfRVhQSVJFRBAFEiMKH0FVVEhfRkFJTFVSRV9JRFBfVE9LRU5fUkVRVUlSRUQQBhIiCh5BVVRIX0ZBSUxVUkVfSURQX1RPS0VOX0lOVkFMSUQQBxIeChpBVVRIX0ZBSUxVUkVfV1JPTkdfUFJPRFVDVBAIEh0KGUFVVEhfRkFJTFVSRV9PUkdfRElTQUJMRUQQCSplCg5LZXlFbnZpcm9ubWVudBIfChtLRVlfRU5WSVJPTk1FTlRfVU5TUEVDSUZJRUQQABIYChRLRVlfRU5WSVJPTk1FTlRfTElWRRABEhgKFEtFWV9FTlZJUk9OTUVOVF9URVNUEAIy4gEKD0lkZW50aXR5U2VydmljZRJlCgxBdXRoZW50aWNhdGUSKS5mb3J0cmVzcy5pZGVudGl0eS52MS5BdXRoZW50aWNhdGVSZXF1ZXN0GiouZm9ydHJlc3MuaWRlbnRpdHkudjEuQXV0aGVudGljYXRlUmVzcG9uc2USaAoNRXhjaGFuZ2VUb2tlbhIqLmZvcnRyZXNzLmlkZW50aXR5LnYxLkV4Y2hhbmdlVG9rZW5SZXF1ZXN0GisuZm9ydHJlc3MuaWRlbnRpdHkudjEuRXhjaGFuZ2VUb2tlblJlc3BvbnNlMr4IChRJZGVudGl0eUFkbWluU2VydmljZRJcCglDcmVhdGVPcmcSJi5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVPcmdSZXF1ZXN0GicuZm9ydHJlc3MuaWRlbnRpdHkudjEuQ3JlYXRlT3JnUmVzcG9uc2USUwoGR2V0T3JnEiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuR2V0T3JnUmVxdWVzdBokLmZvcnRyZXNzLmlkZW50aXR5LnYxLkdldE9yZ1Jlc3BvbnNlEmUKDENyZWF0ZUFwaUtleRIpLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaKi5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJiCgtMaXN0QXBpS2V5cxIoLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxpc3RBcGlLZXlzUmVxdWVzdBopLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxpc3RBcGlLZXlzUmVzcG9uc2USZQoMUmV2b2tlQXBpS2V5EikuZm9ydHJlc3MuaWRlbnRpdHkudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBoqLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJldm9rZUFwaUtleVJlc3BvbnNlEl8KCkNyZWF0ZVVzZXISJy5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVVc2VyUmVxdWVzdBooLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJQCgVMb2dpbhIiLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxvZ2luUmVxdWVzdBojLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxvZ2luUmVzcG9uc2USawoOUmVmcmVzaFNlc3Npb24SKy5mb3J0cmVzcy5pZGVudGl0eS52MS5SZWZyZXNoU2Vzc2lvblJlcXVlc3QaLC5mb3J0cmVzcy5pZGVudGl0eS52MS5SZWZyZXNoU2Vzc2lvblJlc3BvbnNlElMKBkxvZ291dBIjLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxvZ291dFJlcXVlc3QaJC5mb3J0cmVzcy5pZGVudGl0eS52MS5Mb2dvdXRSZXNwb25zZRJlCgxTZXRJZHBDb25maWcSKS5mb3J0cmVzcy5pZGVudGl0eS52MS5TZXRJZHBDb25maWdSZXF1ZXN0GiouZm9ydHJlc3MuaWRlbnRpdHkudjEuU2V0SWRwQ29uZmlnUmVzcG9uc2USZQoMR2V0SWRwQ29uZmlnEikuZm9ydHJlc3MuaWRlbnRpdHkudjEuR2V0SWRwQ29uZmlnUmVxdWVzdBoqLmZvcnRyZXNzLmlkZW50aXR5LnYxLkdldElkcENvbmZpZ1Jlc3BvbnNlYgZwcm90bzM", [file_fortress_common_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message fortress.identity.v1.AuthenticateRequest
@@ -122,16 +122,38 @@ export const ExchangeTokenRequestSchema: GenMessage<ExchangeTokenRequest> = /*@_
  */
 export type ExchangeTokenResponse = Message<"fortress.identity.v1.ExchangeTokenResponse"> & {
   /**
-   * A Fortress token (fk_tok_…) usable as an SDK apiKey until expires_at.
+   * A Fortress token (fk_tok_…) usable as an SDK apiKey until expires_at. Empty when refused.
    *
    * @generated from field: string token = 1;
    */
   token: string;
 
   /**
+   * The earlier of the IdP token's expiry and one hour from now.
+   *
    * @generated from field: google.protobuf.Timestamp expires_at = 2;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * Set when refused (token empty), as in AuthenticateResponse.
+   *
+   * @generated from field: fortress.identity.v1.AuthFailure failure = 3;
+   */
+  failure: AuthFailure;
+
+  /**
+   * @generated from field: fortress.common.v1.Reason reason = 4;
+   */
+  reason?: Reason | undefined;
+
+  /**
+   * When issued, the USER principal the token stands for; when refused, carries org_id if
+   * the org is known (so the refusal can be audited under it) and nothing else.
+   *
+   * @generated from field: fortress.common.v1.Principal principal = 5;
+   */
+  principal?: Principal | undefined;
 };
 
 /**
@@ -751,6 +773,198 @@ export const LogoutResponseSchema: GenMessage<LogoutResponse> = /*@__PURE__*/
   messageDesc(file_fortress_identity_v1_identity, 24);
 
 /**
+ * IdpConfig is an org's identity provider: where its tokens come from, how they are checked
+ * and how their claims become a principal.
+ *
+ * @generated from message fortress.identity.v1.IdpConfig
+ */
+export type IdpConfig = Message<"fortress.identity.v1.IdpConfig"> & {
+  /**
+   * The exact "iss" of its tokens, e.g. "https://login.microsoftonline.com/<tenant>/v2.0".
+   *
+   * @generated from field: string issuer = 1;
+   */
+  issuer: string;
+
+  /**
+   * Accepted "aud" values (at least one), e.g. the API's application id URI.
+   *
+   * @generated from field: repeated string audiences = 2;
+   */
+  audiences: string[];
+
+  /**
+   * Where its public signing keys are published (a JWK set).
+   *
+   * @generated from field: string jwks_uri = 3;
+   */
+  jwksUri: string;
+
+  /**
+   * Accepted JWS algorithms; empty on set means RS256, ES256 and EdDSA. Allowed: RS256/384/512,
+   * PS256/384/512, ES256/384/512, EdDSA. "none" and HS* are always refused.
+   *
+   * @generated from field: repeated string algorithms = 4;
+   */
+  algorithms: string[];
+
+  /**
+   * The claim that names the user; empty on set means "sub" (Entra ID: "oid").
+   *
+   * @generated from field: string user_id_claim = 5;
+   */
+  userIdClaim: string;
+
+  /**
+   * Claims tried in order for the email; empty on set means email, preferred_username, upn.
+   *
+   * @generated from field: repeated string email_claims = 6;
+   */
+  emailClaims: string[];
+
+  /**
+   * The claim that names the device; empty on set means "deviceid".
+   *
+   * @generated from field: string device_id_claim = 7;
+   */
+  deviceIdClaim: string;
+
+  /**
+   * Claims copied into Principal.attributes (e.g. "department"), for conditional rules.
+   *
+   * @generated from field: repeated string attribute_claims = 8;
+   */
+  attributeClaims: string[];
+
+  /**
+   * The claim listing the user's groups; empty: groups grant no roles.
+   *
+   * @generated from field: string groups_claim = 9;
+   */
+  groupsClaim: string;
+
+  /**
+   * Roles granted through groups, on top of the org key's own roles.
+   *
+   * @generated from field: repeated fortress.identity.v1.GroupRoles group_roles = 10;
+   */
+  groupRoles: GroupRoles[];
+
+  /**
+   * Output only.
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 11;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.IdpConfig.
+ * Use `create(IdpConfigSchema)` to create a new message.
+ */
+export const IdpConfigSchema: GenMessage<IdpConfig> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 25);
+
+/**
+ * GroupRoles maps one IdP group (its id or name as the groups claim carries it) to roles.
+ *
+ * @generated from message fortress.identity.v1.GroupRoles
+ */
+export type GroupRoles = Message<"fortress.identity.v1.GroupRoles"> & {
+  /**
+   * @generated from field: string group = 1;
+   */
+  group: string;
+
+  /**
+   * @generated from field: repeated string roles = 2;
+   */
+  roles: string[];
+};
+
+/**
+ * Describes the message fortress.identity.v1.GroupRoles.
+ * Use `create(GroupRolesSchema)` to create a new message.
+ */
+export const GroupRolesSchema: GenMessage<GroupRoles> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 26);
+
+/**
+ * @generated from message fortress.identity.v1.SetIdpConfigRequest
+ */
+export type SetIdpConfigRequest = Message<"fortress.identity.v1.SetIdpConfigRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: fortress.identity.v1.IdpConfig config = 2;
+   */
+  config?: IdpConfig | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.SetIdpConfigRequest.
+ * Use `create(SetIdpConfigRequestSchema)` to create a new message.
+ */
+export const SetIdpConfigRequestSchema: GenMessage<SetIdpConfigRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 27);
+
+/**
+ * @generated from message fortress.identity.v1.SetIdpConfigResponse
+ */
+export type SetIdpConfigResponse = Message<"fortress.identity.v1.SetIdpConfigResponse"> & {
+  /**
+   * As stored, defaults filled in.
+   *
+   * @generated from field: fortress.identity.v1.IdpConfig config = 1;
+   */
+  config?: IdpConfig | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.SetIdpConfigResponse.
+ * Use `create(SetIdpConfigResponseSchema)` to create a new message.
+ */
+export const SetIdpConfigResponseSchema: GenMessage<SetIdpConfigResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 28);
+
+/**
+ * @generated from message fortress.identity.v1.GetIdpConfigRequest
+ */
+export type GetIdpConfigRequest = Message<"fortress.identity.v1.GetIdpConfigRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+};
+
+/**
+ * Describes the message fortress.identity.v1.GetIdpConfigRequest.
+ * Use `create(GetIdpConfigRequestSchema)` to create a new message.
+ */
+export const GetIdpConfigRequestSchema: GenMessage<GetIdpConfigRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 29);
+
+/**
+ * @generated from message fortress.identity.v1.GetIdpConfigResponse
+ */
+export type GetIdpConfigResponse = Message<"fortress.identity.v1.GetIdpConfigResponse"> & {
+  /**
+   * @generated from field: fortress.identity.v1.IdpConfig config = 1;
+   */
+  config?: IdpConfig | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.GetIdpConfigResponse.
+ * Use `create(GetIdpConfigResponseSchema)` to create a new message.
+ */
+export const GetIdpConfigResponseSchema: GenMessage<GetIdpConfigResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 30);
+
+/**
  * AuthFailure says why authentication failed.
  *
  * @generated from enum fortress.identity.v1.AuthFailure
@@ -875,7 +1089,8 @@ export const IdentityService: GenService<{
   },
   /**
    * Exchange an org key plus an IdP token for a short-lived Fortress token that SDKs can use
-   * as their API key.
+   * as their API key. Like Authenticate, a refusal is a result (failure and reason), not an
+   * error; an identity provider whose signing keys cannot be fetched is UNAVAILABLE.
    *
    * @generated from rpc fortress.identity.v1.IdentityService.ExchangeToken
    */
@@ -982,6 +1197,28 @@ export const IdentityAdminService: GenService<{
     methodKind: "unary";
     input: typeof LogoutRequestSchema;
     output: typeof LogoutResponseSchema;
+  },
+  /**
+   * Set (create or replace) the identity provider whose tokens an org's users present with
+   * the org key. Issuer and JWKS URI must be https (http only for loopback hosts); symmetric
+   * and unsigned algorithms are refused.
+   *
+   * @generated from rpc fortress.identity.v1.IdentityAdminService.SetIdpConfig
+   */
+  setIdpConfig: {
+    methodKind: "unary";
+    input: typeof SetIdpConfigRequestSchema;
+    output: typeof SetIdpConfigResponseSchema;
+  },
+  /**
+   * The org's identity provider configuration; NOT_FOUND when it has none.
+   *
+   * @generated from rpc fortress.identity.v1.IdentityAdminService.GetIdpConfig
+   */
+  getIdpConfig: {
+    methodKind: "unary";
+    input: typeof GetIdpConfigRequestSchema;
+    output: typeof GetIdpConfigResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fortress_identity_v1_identity, 1);
