@@ -204,7 +204,14 @@ describe('PAT spend: worst case reserved, actual cost settled', () => {
       );
       const ok = results.filter((r) => r.status === 200);
       const capped = results.filter((r) => r.status === 403);
-      assert.equal(ok.length + capped.length, 200, 'every request allowed or capped');
+      // On a loaded machine a hop may miss its deadline: that request fails closed (503, not
+      // forwarded, nothing billed), which the cap's bound does not depend on.
+      const failedClosed = results.filter((r) => r.status === 503 && /not forwarded/.test(r.body));
+      assert.equal(
+        ok.length + capped.length + failedClosed.length,
+        200,
+        `every request allowed, capped or failed closed: ${JSON.stringify(results.map((r) => r.status))}`,
+      );
       assert.ok(
         ok.length > 0 && capped.length > 0,
         `${ok.length} allowed, ${capped.length} capped`,

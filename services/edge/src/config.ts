@@ -33,6 +33,28 @@ export const edgeConfig = z.object({
     .default(32 * 1024 * 1024),
   /** A JSON file of price-book entries and aliases added to the built-in book (optional). */
   FORTRESS_PRICE_BOOK_FILE: z.string().optional(),
+  /** The object store of the PAT archive; unset endpoint means AWS S3 itself. */
+  FORTRESS_ARCHIVE_S3_ENDPOINT: z.url().optional(),
+  FORTRESS_ARCHIVE_S3_REGION: z.string().min(1).default('us-east-1'),
+  FORTRESS_ARCHIVE_S3_BUCKET: z.string().min(3),
+  /** Where sealed archive records wait for the object store (kept across restarts). */
+  FORTRESS_ARCHIVE_SPOOL_DIR: z.string().min(1),
+  /** Response bytes archived per exchange (the rest is marked truncated). */
+  FORTRESS_ARCHIVE_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
+  /** The archive is behind (orgs are notified) past this many waiting records… */
+  FORTRESS_ARCHIVE_BEHIND_RECORDS: z.coerce.number().int().positive().default(1000),
+  /** …or when the oldest has waited this long. */
+  FORTRESS_ARCHIVE_BEHIND_MS: millis(60_000),
+  /** Records waiting for an archive key are held in memory up to this many bytes. */
+  FORTRESS_ARCHIVE_MAX_PENDING_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 * 1024),
 });
 
 /** The edge's configuration. */

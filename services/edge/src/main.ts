@@ -5,7 +5,9 @@ import { PostureService } from '@fortress/proto/posture/v1/posture_pb';
 import { Product } from '@fortress/proto/common/v1/common_pb';
 import { VaultAdminService, VaultService } from '@fortress/proto/vault/v1/vault_pb';
 import { connectNats } from '@fortress/kit/nats-connection';
-import { connectEventBus } from '@fortress/kit/event-bus';
+import { connectEventBus, envelope } from '@fortress/kit/event-bus';
+import { timestampNow } from '@bufbuild/protobuf/wkt';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { announceReady, runService } from '@fortress/kit/lifecycle';
 import { startOpsServer } from '@fortress/kit/ops-server';
 import type { DescService } from '@bufbuild/protobuf';
@@ -14,6 +16,10 @@ import { bootService } from '@fortress/kit/service';
 import { LATENCY_BUCKETS_MS } from '@fortress/kit/telemetry';
 import { loadPriceBook } from '@fortress/pricing/price-book';
 import { createAdminApi } from './admin/admin-api.js';
+import { createArchiveRoutes } from './admin/archive-routes.js';
+import { createArchiveKeys } from './archive/archive-keys.js';
+import { createArchiveStore } from './archive/archive-store.js';
+import { createArchiveWriter } from './archive/archive-writer.js';
 import { openIdempotencyStore } from './admin/idempotency.js';
 import { createOrgKeyRoutes } from './admin/org-keys.js';
 import { createPatKeyRoutes } from './admin/pat-keys.js';
@@ -24,6 +30,7 @@ import { startEdgeServer, type Route } from './http/server.js';
 import { createAdmission } from './pat/admission.js';
 import { createMessagesRoute } from './pat/messages-route.js';
 import { createModelsRoutes } from './pat/models-route.js';
+import { createTokenRoute } from './pat/token-route.js';
 import { createSpendSettler } from './pat/spend-settler.js';
 import { createAnthropicUpstream } from './upstream/anthropic-upstream.js';
 
@@ -72,6 +79,38 @@ await runService(logger, async () => {
     maxSockets: config.FORTRESS_UPSTREAM_MAX_SOCKETS,
   });
   const priceBook = loadPriceBook(config.FORTRESS_PRICE_BOOK_FILE);
+  // The PAT archive: sealed per org with the vault's archive key, spooled, then stored.
+  const archiveStore = createArchiveStore({
+    endpoint: config.FORTRESS_ARCHIVE_S3_ENDPOINT,
+    region: config.FORTRESS_ARCHIVE_S3_REGION,
+    bucket: config.FORTRESS_ARCHIVE_S3_BUCKET,
+  });
+  const archiveKeys = createArchiveKeys(vault, { timeoutMs: config.FORTRESS_HOP_TIMEOUT_MS });
+  const archive = createArchiveWriter({
+    // Archive work is not part of the request whose exchange it stores: it runs outside the
+    // request's trace, so a request's trace shows the chain and nothing else.
+    key: (orgId) => context.with(ROOT_CONTEXT, () => archiveKeys.forWriting(orgId)),
+    put: (key, body) => context.with(ROOT_CONTEXT, () => archiveStore.put(key, body)),
+    spoolDir: config.FORTRESS_ARCHIVE_SPOOL_DIR,
+    logger,
+    notify: (orgId, type, data) => {
+      bus
+        .publish(
+          envelope({
+            orgId,
+            occurredAt: timestampNow(),
+            source: 'edge',
+            payload: { case: 'notification', value: { type, data } },
+          }),
+          config.FORTRESS_AUDIT_ACK_TIMEOUT_MS,
+        )
+        .catch((err: unknown) => logger.error({ err, orgId, type }, 'notification not published'));
+    },
+    behindRecords: config.FORTRESS_ARCHIVE_BEHIND_RECORDS,
+    behindMs: config.FORTRESS_ARCHIVE_BEHIND_MS,
+    maxPendingBytes: config.FORTRESS_ARCHIVE_MAX_PENDING_BYTES,
+  });
+  await archive.start();
   const admission = createAdmission({
     chain,
     vault,
@@ -81,9 +120,14 @@ await runService(logger, async () => {
     settle: createSpendSettler({ policy, logger, timeoutMs: config.FORTRESS_HOP_TIMEOUT_MS }),
     hopTimeoutMs: config.FORTRESS_HOP_TIMEOUT_MS,
     auditAckTimeoutMs: config.FORTRESS_AUDIT_ACK_TIMEOUT_MS,
+    archive: (entry) => archive.add(entry),
   });
   const pat = { admission, upstream, logger, stages, priceBook };
-  const messageRoutes = { ...pat, maxBodyBytes: config.FORTRESS_MAX_BODY_BYTES };
+  const messageRoutes = {
+    ...pat,
+    maxBodyBytes: config.FORTRESS_MAX_BODY_BYTES,
+    archiveBodyBytes: config.FORTRESS_ARCHIVE_MAX_BODY_BYTES,
+  };
   const models = createModelsRoutes({
     ...pat,
     policy,
@@ -122,6 +166,7 @@ await runService(logger, async () => {
         hopTimeoutMs,
       }),
       ...createOrgKeyRoutes({ identityAdmin, policyAdmin, vaultAdmin, hopTimeoutMs }),
+      ...createArchiveRoutes({ store: archiveStore, keys: archiveKeys }),
     ],
   });
   const server = await startEdgeServer({
@@ -136,6 +181,12 @@ await runService(logger, async () => {
       ),
       'GET /v1/models': patRoute(models.list),
       'GET /v1/models/*': patRoute(models.retrieve),
+      'POST /v1/fortress/token': patRoute(
+        createTokenRoute({
+          ...{ identity, bus, logger, stages, hopTimeoutMs },
+          auditAckTimeoutMs: config.FORTRESS_AUDIT_ACK_TIMEOUT_MS,
+        }),
+      ),
     },
     prefixes: {
       '/api/v1/': { product: Product.ADMIN, handle: adminApi.handle },
@@ -151,6 +202,9 @@ await runService(logger, async () => {
   return [
     telemetry.shutdown,
     bus.close,
+    // Closed in reverse: the writer seals what it holds, then its store goes.
+    () => archiveStore.close(),
+    () => archive.close(),
     () => adminNats.nc.close(),
     () => upstream.close(),
     server.close,

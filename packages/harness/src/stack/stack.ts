@@ -36,6 +36,8 @@ export const CUSTOMER_KMS_CREDENTIALS = {
 };
 /** The bucket audit writes checkpoint copies to. */
 export const AUDIT_BUCKET = 'fortress-audit';
+/** The bucket of the PAT request/response archive. */
+export const ARCHIVE_BUCKET = 'fortress-archive';
 
 /** Options of a whole local Fortress. */
 export interface StackOptions {
@@ -180,7 +182,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       apiKeys: [secrets.sandboxAnthropicKey, secrets.sandboxRotationKey],
     });
     started.push({ stop: () => sandbox.close() });
-    const objectStore = await startObjectStore({ dir: dirs.s3, buckets: [AUDIT_BUCKET] });
+    const objectStore = await startObjectStore({
+      dir: dirs.s3,
+      buckets: [AUDIT_BUCKET, ARCHIVE_BUCKET],
+    });
     started.push(objectStore);
 
     progress('migrating the database');
@@ -271,6 +276,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           FORTRESS_VAULT_URL: urls['vault'] ?? '',
           FORTRESS_AUDIT_URL: urls['audit'] ?? '',
           FORTRESS_NATS_URL: nats.url,
+          FORTRESS_ARCHIVE_S3_ENDPOINT: objectStore.url,
+          FORTRESS_ARCHIVE_S3_REGION: objectStore.region,
+          FORTRESS_ARCHIVE_S3_BUCKET: ARCHIVE_BUCKET,
+          FORTRESS_ARCHIVE_SPOOL_DIR: join(dataDir, 'archive-spool'),
+          AWS_ACCESS_KEY_ID: objectStore.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: objectStore.credentials.secretAccessKey,
           FORTRESS_ANTHROPIC_BASE_URL: sandbox.url,
           ...options.serviceEnv?.edge,
           ...extra,

@@ -19,6 +19,7 @@ import { timed } from '../chain/stage-timer.js';
 import { errors, sendAnthropicError, type AnthropicError } from '../http/anthropic-error.js';
 import { presentedCredentials } from '../http/credentials.js';
 import type { SpendSettler } from './spend-settler.js';
+import type { ArchiveEntry } from '../archive/archive-writer.js';
 import { usageInit } from './usage-tap.js';
 
 /** How an admitted request ended. */
@@ -32,6 +33,20 @@ export interface RequestEnd {
   price?: PriceEntry | undefined;
   upstreamRequestId?: string;
   clientAborted?: boolean;
+  /** The bodies of the exchange, for the archive (routes that have bodies). */
+  exchange?: ExchangeBodies;
+}
+
+/** The request and response bodies of an exchange, as the client sent and received them. */
+export interface ExchangeBodies {
+  request: Buffer;
+  response: Buffer;
+  /** The response was longer than the archive keeps; its first bytes are kept. */
+  responseTruncated: boolean;
+  responseContentType: string;
+  responseContentEncoding: string;
+  /** The max_tokens the request was forwarded with, when a clamp rewrote it. */
+  clampedMaxTokens?: number;
 }
 
 /** A request that passed the chain and holds the real key; `finish` must be called once. */
@@ -53,6 +68,8 @@ export interface AdmissionDeps {
   settle: SpendSettler;
   hopTimeoutMs: number;
   auditAckTimeoutMs: number;
+  /** Where finished exchanges go for the encrypted archive. */
+  archive?: (entry: ArchiveEntry) => void;
 }
 
 /** The Anthropic error for a denial of the chain. */
@@ -142,6 +159,7 @@ export function createAdmission(deps: AdmissionDeps) {
       answerDenial: (d: Denial) => AnthropicError | undefined = () => undefined,
     ): Promise<Admitted | undefined> {
       const started = performance.now();
+      const receivedAt = new Date();
       const { principal } = who;
       const authz = await chain.authorize(
         principal,
@@ -188,6 +206,63 @@ export function createAdmission(deps: AdmissionDeps) {
         deps.bus.publish(env, deps.auditAckTimeoutMs).catch((err: unknown) => {
           logger.error({ err, requestId: facts.requestId }, 'outcome event not acknowledged');
         });
+        if (deps.archive && end.exchange) {
+          const x = end.exchange;
+          deps.archive({
+            orgId: principal.orgId,
+            requestId: facts.requestId,
+            size: x.request.length + x.response.length,
+            record: {
+              v: 1,
+              request_id: facts.requestId,
+              org_id: principal.orgId,
+              pat_key_id: principal.patKeyId,
+              pat_key_version: principal.patKeyVersion,
+              actor: {
+                subject_id: principal.subjectId,
+                user_id: principal.userId,
+                email: principal.email,
+                api_key_id: principal.apiKeyId,
+                device_id: principal.deviceId,
+              },
+              client_ip: facts.clientIp,
+              user_agent: facts.userAgent,
+              action,
+              model,
+              status_code: end.statusCode,
+              error_type: end.errorType ?? '',
+              client_aborted: end.clientAborted ?? false,
+              received_at: receivedAt.toISOString(),
+              completed_at: new Date().toISOString(),
+              // In the Messages API's own names.
+              usage: tokens
+                ? {
+                    input_tokens: tokens.inputTokens,
+                    output_tokens: tokens.outputTokens,
+                    cache_creation_input_tokens: tokens.cacheCreationInputTokens,
+                    cache_read_input_tokens: tokens.cacheReadInputTokens,
+                    cache_creation: {
+                      ephemeral_5m_input_tokens: tokens.cacheCreation5mInputTokens,
+                      ephemeral_1h_input_tokens: tokens.cacheCreation1hInputTokens,
+                    },
+                  }
+                : null,
+              spend_microusd: spend,
+              upstream_request_id: end.upstreamRequestId ?? '',
+              request: {
+                content_type: 'application/json',
+                body_base64: x.request.toString('base64'),
+                ...(x.clampedMaxTokens ? { forwarded_max_tokens: x.clampedMaxTokens } : {}),
+              },
+              response: {
+                content_type: x.responseContentType,
+                content_encoding: x.responseContentEncoding,
+                body_base64: x.response.toString('base64'),
+                truncated: x.responseTruncated,
+              },
+            },
+          });
+        }
       };
 
       try {

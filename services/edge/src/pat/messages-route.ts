@@ -12,6 +12,8 @@ export interface MessagesRouteDeps extends RelayDeps {
   admission: Admission;
   priceBook: PriceBook;
   maxBodyBytes: number;
+  /** Response bytes kept per exchange for the archive (0: the archive is off). */
+  archiveBodyBytes: number;
 }
 
 /** Parses a Messages request body enough to decide on it: a JSON object naming a model. */
@@ -81,17 +83,23 @@ export function createMessagesRoute(
     });
     if (!admitted) return;
 
+    const sent = body;
     const clamp = admitted.allowed.maxTokensClamp;
-    if (billed && clamp > 0 && shape.maxTokens > clamp) {
-      body = Buffer.from(JSON.stringify({ ...parsed.json, max_tokens: clamp }));
-    }
+    const clamped = billed && clamp > 0 && shape.maxTokens > clamp;
+    if (clamped) body = Buffer.from(JSON.stringify({ ...parsed.json, max_tokens: clamp }));
     await relay(
       deps,
       req,
       res,
       facts,
-      { method: 'POST', path: pathWithQuery, body, apiKey: admitted.apiKey },
-      ({ tapped, ...end }) => {
+      {
+        method: 'POST',
+        path: pathWithQuery,
+        body,
+        apiKey: admitted.apiKey,
+        collectBytes: deps.archiveBodyBytes,
+      },
+      ({ tapped, response, ...end }) => {
         // Billed at the rates of the model that served, when the book knows it (an alias the
         // upstream has moved on), else at the rates the request was admitted with.
         const served = tapped?.model
@@ -100,6 +108,18 @@ export function createMessagesRoute(
         admitted.finish({
           ...end,
           ...(billed && tapped ? { tokens: tapped.tokens, price: served ?? price } : {}),
+          ...(response
+            ? {
+                exchange: {
+                  request: sent,
+                  response: response.body,
+                  responseTruncated: response.truncated,
+                  responseContentType: response.contentType,
+                  responseContentEncoding: response.contentEncoding,
+                  ...(clamped ? { clampedMaxTokens: clamp } : {}),
+                },
+              }
+            : {}),
         });
       },
     );

@@ -18,8 +18,20 @@ export interface RelayDeps {
   stages: Histogram;
 }
 
+/** The response body as the client received it, kept for the archive. */
+export interface CollectedResponse {
+  body: Buffer;
+  truncated: boolean;
+  contentType: string;
+  contentEncoding: string;
+}
+
 /** How a relayed exchange ended, with what the tap read from the response. */
-export type RelayEnd = Omit<RequestEnd, 'price' | 'tokens'> & { tapped?: TappedUsage };
+export type RelayEnd = Omit<RequestEnd, 'price' | 'tokens' | 'exchange'> & {
+  tapped?: TappedUsage;
+  /** The response body, when asked to collect it. */
+  response?: CollectedResponse;
+};
 
 /**
  * Sends an admitted request upstream with the real key and streams the response back byte for
@@ -31,7 +43,14 @@ export async function relay(
   req: IncomingMessage,
   res: ServerResponse,
   facts: RequestFacts,
-  forward: { method: 'GET' | 'POST'; path: string; body?: Buffer; apiKey: string },
+  forward: {
+    method: 'GET' | 'POST';
+    path: string;
+    body?: Buffer;
+    apiKey: string;
+    /** Keep up to this many bytes of the response body for the archive (0: none). */
+    collectBytes?: number;
+  },
   onEnd: (end: RelayEnd) => void,
 ): Promise<void> {
   const abort = new AbortController();
@@ -71,6 +90,10 @@ export async function relay(
     ...clientHeaders(upstream.headers),
     'x-fortress-request-id': facts.requestId,
   });
+  const keep = forward.collectBytes ?? 0;
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let truncated = false;
   let ended = false;
   let interrupted = false;
   const end = (clientAborted: boolean) => {
@@ -85,10 +108,29 @@ export async function relay(
       tapped: tap.read(),
       upstreamRequestId: String(upstream.headers['request-id'] ?? ''),
       clientAborted,
+      ...(keep > 0
+        ? {
+            response: {
+              body: Buffer.concat(kept, keptBytes),
+              truncated,
+              contentType: String(upstream.headers['content-type'] ?? ''),
+              contentEncoding: String(upstream.headers['content-encoding'] ?? ''),
+            },
+          }
+        : {}),
     });
   };
   upstream.on('data', (chunk: Buffer) => {
     tap.write(chunk);
+    if (keep > 0) {
+      const room = keep - keptBytes;
+      if (chunk.length > room) truncated = true;
+      if (room > 0) {
+        const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        kept.push(part);
+        keptBytes += part.length;
+      }
+    }
     if (!res.write(chunk)) {
       upstream.pause();
       res.once('drain', () => upstream.resume());

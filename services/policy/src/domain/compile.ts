@@ -1,6 +1,7 @@
 import { cedarSchema, zoneKey } from './cedar-schema.js';
 import {
   NAME_PATTERN,
+  ARCHIVE_READ_ACTION,
   OWNER_ONLY_ACTIONS,
   PAT_ACTIONS,
   WILDCARD,
@@ -98,9 +99,9 @@ function adminPolicies(): Record<string, string> {
   const role = (r: string) => entity('AdminRole', r);
   return {
     'builtin/admin/owner': `permit (principal in ${role('owner')}, action in Fortress::Action::"admin", resource);`,
-    'builtin/admin/admin': `permit (principal in ${role('admin')}, action in Fortress::Action::"admin", resource) unless { action in [${OWNER_ONLY_ACTIONS.map(action).join(', ')}] };`,
+    'builtin/admin/admin': `permit (principal in ${role('admin')}, action in Fortress::Action::"admin", resource) unless { action in [${[...OWNER_ONLY_ACTIONS, ARCHIVE_READ_ACTION].map(action).join(', ')}] };`,
     'builtin/admin/auditor': `permit (principal in ${role('auditor')}, action in [Fortress::Action::"admin:read", ${action('admin:audit.export')}], resource);`,
-    'builtin/admin/viewer': `permit (principal in ${role('viewer')}, action in Fortress::Action::"admin:read", resource) unless { action == ${action('admin:audit.read')} };`,
+    'builtin/admin/viewer': `permit (principal in ${role('viewer')}, action in Fortress::Action::"admin:read", resource) unless { action in [${action('admin:audit.read')}, ${action(ARCHIVE_READ_ACTION)}] };`,
   };
 }
 

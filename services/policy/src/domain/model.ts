@@ -131,6 +131,8 @@ export const PAT_ACTIONS = [
 /** Actions on tools (MCP Fortress). */
 export const MCP_ACTIONS = ['mcp:tools.call'] as const;
 /** Objects of the admin plane. */
+/** Reading the PAT archive (every prompt and response): audit roles only (owner, auditor). */
+export const ARCHIVE_READ_ACTION = 'admin:archive.read';
 export const ADMIN_OBJECTS = [
   'org',
   'org_keys',
@@ -147,10 +149,11 @@ export const ADMIN_OBJECTS = [
   'billing',
   'settings',
 ] as const;
-/** Admin actions: read and write of every object, plus audit export. */
+/** Admin actions: read and write of every object, plus audit export and archive reading. */
 export const ADMIN_ACTIONS = [
   ...ADMIN_OBJECTS.flatMap((o) => [`admin:${o}.read`, `admin:${o}.write`]),
   'admin:audit.export',
+  ARCHIVE_READ_ACTION,
 ];
 /** The built-in admin roles. */
 export const ADMIN_ROLES = ['owner', 'admin', 'auditor', 'viewer'] as const;

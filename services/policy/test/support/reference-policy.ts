@@ -159,9 +159,15 @@ function ruleInScope(rule: Rule, input: DecisionInput, gatewayRoles: string[]): 
 function adminRolePermits(role: string, action: string): boolean {
   const read = action.endsWith('.read');
   if (role === 'owner') return true;
-  if (role === 'admin') return action !== 'admin:org.write' && action !== 'admin:billing.write';
+  // The PAT archive (every prompt and response) is for audit roles only: owner and auditor.
+  if (role === 'admin')
+    return (
+      action !== 'admin:org.write' &&
+      action !== 'admin:billing.write' &&
+      action !== 'admin:archive.read'
+    );
   if (role === 'auditor') return read || action === 'admin:audit.export';
-  return read && action !== 'admin:audit.read';
+  return read && action !== 'admin:audit.read' && action !== 'admin:archive.read';
 }
 
 /** Decides a structurally valid request by the specification of the three-layer model. */

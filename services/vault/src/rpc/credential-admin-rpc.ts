@@ -29,6 +29,7 @@ import {
 } from '@fortress/kit/validate';
 import type { CredentialVault } from '../domain/credential-vault.js';
 import type { CredentialStore } from '../domain/ports.js';
+import { ARCHIVE_KEY_PREFIX } from '../domain/archive-keys.js';
 import { lastFour, toMetadata } from './metadata.js';
 
 /** What the credential admin handlers need. */
@@ -65,6 +66,9 @@ export function createCredentialAdminRpc(
       const label = requireText('label', req.label);
       if (req.kind === CredentialKind.UNSPECIFIED || !CredentialKind[req.kind])
         throw new InvalidArgumentError('kind', 'kind is required');
+      // Archive keys are the vault's own: a key an admin chose could read the archive.
+      if (req.kind === CredentialKind.ARCHIVE_KEY || id.startsWith(ARCHIVE_KEY_PREFIX))
+        throw new InvalidArgumentError('kind', 'archive keys are made by the vault, not put');
       const four = lastFour(req.material?.secret ?? new Uint8Array());
       const material = takeMaterial(req.material);
       const row = await deps.vault.put(
@@ -89,6 +93,8 @@ export function createCredentialAdminRpc(
     async rotateCredential(req, ctx) {
       const orgId = requireId('org_id', req.orgId, 'org');
       const id = requireId('id', req.id);
+      if (id.startsWith(ARCHIVE_KEY_PREFIX))
+        throw new InvalidArgumentError('id', 'archive keys are made by the vault, not rotated');
       const four = lastFour(req.material?.secret ?? new Uint8Array());
       const material = takeMaterial(req.material);
       const outcome = await deps.vault.rotate(

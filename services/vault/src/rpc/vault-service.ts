@@ -1,7 +1,9 @@
-import { create, fromBinary } from '@bufbuild/protobuf';
+import { randomBytes } from 'node:crypto';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
+  ArchiveKeyResponseSchema,
   CloseSessionResponseSchema,
   CredentialKind,
   OpenSessionResponseSchema,
@@ -20,6 +22,7 @@ import { peerIdKey } from '@fortress/kit/rpc-context';
 import { spiffeId } from '@fortress/kit/tls';
 import { requireId } from '@fortress/kit/validate';
 import type { CryptoKey, KeyObject } from 'jose';
+import { archiveKeyId, isArchiveKeyId } from '../domain/archive-keys.js';
 import type { CredentialVault } from '../domain/credential-vault.js';
 import type { OrgKeys } from '../domain/org-keys.js';
 import type { SessionRegistry } from '../domain/sessions.js';
@@ -61,7 +64,58 @@ function required(fields: ReadonlyArray<readonly [string, string]>): void {
  */
 export function createVaultRpc(deps: VaultRpcDeps): Partial<ServiceImpl<typeof VaultService>> {
   const replay = createReplayGuard();
+
+  /** Opens an archive key; undefined when it does not exist (yet). */
+  const openArchiveKey = async (orgId: string, id: string, signal: AbortSignal) => {
+    const result = await deps.vault.resolve(
+      { orgId, id, version: 0, sessionId: '', subjectId: 'system:archive' },
+      signal,
+    );
+    if (!result.ok) {
+      if (result.refusal === 'credential_not_found') return undefined;
+      throw refusalError(result.refusal, id, 0);
+    }
+    try {
+      return copy(fromBinary(SecretFieldsSchema, result.value.material).secret);
+    } finally {
+      result.value.material.fill(0);
+    }
+  };
+
   return {
+    async archiveKey(req, ctx) {
+      requireEdge(ctx, 'use archive keys');
+      const orgId = requireId('org_id', req.orgId, 'org');
+      if (req.keyId && !isArchiveKeyId(req.keyId))
+        throw new InvalidArgumentError('key_id', 'key_id is not an archive key id');
+      const keyId = req.keyId || archiveKeyId(new Date());
+      let key = await openArchiveKey(orgId, keyId, ctx.signal);
+      if (!key && !req.keyId) {
+        // First use this month: make it. A replica that races us stores it first; then ours
+        // is refused (it exists) and both read the one that was stored.
+        const material = Buffer.from(
+          toBinary(SecretFieldsSchema, create(SecretFieldsSchema, { secret: randomBytes(32) })),
+        );
+        await deps.vault.put(
+          {
+            orgId,
+            id: keyId,
+            label: `PAT archive key ${keyId.slice(5, 9)}-${keyId.slice(9)}`,
+            kind: 'ARCHIVE_KEY',
+            material,
+            lastFour: '',
+            expiresAt: null,
+            actorId: 'system:archive',
+          },
+          ctx.signal,
+        );
+        material.fill(0);
+        key = await openArchiveKey(orgId, keyId, ctx.signal);
+      }
+      if (!key) throw refusalError('credential_not_found', keyId, 0);
+      return create(ArchiveKeyResponseSchema, { keyId, key });
+    },
+
     async resolveCredential(req, ctx) {
       requireEdge(ctx, 'resolve credentials');
       required([

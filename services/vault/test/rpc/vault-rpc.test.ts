@@ -258,6 +258,84 @@ describe('vault RPCs', function () {
       });
   });
 
+  describe('archive keys: the edge only, one per org and month, made by the vault alone', () => {
+    it('makes the month’s key on first use and hands the same key out after, to the edge only', async () => {
+      const orgId = `org_arc${randomBytes(4).toString('hex')}`;
+      const first = await edge.vault.archiveKey({ orgId });
+      const now = new Date();
+      const month = `${now.getUTCFullYear()}${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+      assert.equal(first.keyId, `arch_${month}`);
+      assert.equal(first.key.length, 32);
+      const again = await edge.vault.archiveKey({ orgId });
+      assert.ok(Buffer.from(again.key).equals(Buffer.from(first.key)));
+      const named = await edge.vault.archiveKey({ orgId, keyId: first.keyId });
+      assert.ok(Buffer.from(named.key).equals(Buffer.from(first.key)));
+      // Another org's key is another key.
+      const other = await edge.vault.archiveKey({
+        orgId: `org_arc${randomBytes(4).toString('hex')}`,
+      });
+      assert.ok(!Buffer.from(other.key).equals(Buffer.from(first.key)));
+      await assert.rejects(
+        operator.vault.archiveKey({ orgId }),
+        failsWith(Code.PermissionDenied, 'caller_not_edge'),
+      );
+      await assert.rejects(
+        edge.vault.archiveKey({ orgId, keyId: 'arch_209912' }),
+        failsWith(Code.NotFound, 'credential_not_found'),
+      );
+      await assert.rejects(
+        edge.vault.archiveKey({ orgId, keyId: 'pat_1' }),
+        failsWith(Code.InvalidArgument, 'invalid_argument'),
+      );
+      // Metadata lists it like any credential; its secret never shows.
+      const listed = await operator.admin.getCredential({ orgId, id: first.keyId });
+      assert.equal(listed.credential?.kind, CredentialKind.ARCHIVE_KEY);
+      assert.equal(listed.credential?.lastFour, '');
+    });
+
+    it('refuses an archive key put or rotated by an admin (a key someone chose could read the archive)', async () => {
+      const orgId = `org_arc${randomBytes(4).toString('hex')}`;
+      await assert.rejects(
+        operator.admin.putCredential({
+          orgId,
+          id: 'arch_202611',
+          label: 'planted',
+          kind: CredentialKind.API_KEY,
+          material: { secret: Buffer.from(CANARY) },
+        }),
+        failsWith(Code.InvalidArgument, 'invalid_argument'),
+      );
+      await assert.rejects(
+        operator.admin.putCredential({
+          orgId,
+          id: 'cred_x',
+          label: 'planted',
+          kind: CredentialKind.ARCHIVE_KEY,
+          material: { secret: Buffer.from(CANARY) },
+        }),
+        failsWith(Code.InvalidArgument, 'invalid_argument'),
+      );
+      await edge.vault.archiveKey({ orgId });
+      const { keyId } = await edge.vault.archiveKey({ orgId });
+      await assert.rejects(
+        operator.admin.rotateCredential({
+          orgId,
+          id: keyId,
+          material: { secret: Buffer.from(CANARY) },
+        }),
+        failsWith(Code.InvalidArgument, 'invalid_argument'),
+      );
+    });
+
+    it('has no archive key for a Zero Trust org (the vault cannot open its keys alone)', async () => {
+      const orgId = await ztOrg();
+      await assert.rejects(
+        edge.vault.archiveKey({ orgId }),
+        failsWith(Code.PermissionDenied, 'session_required'),
+      );
+    });
+  });
+
   describe('resolve and sessions: the edge only, with a valid token', () => {
     it('refuses every request-path RPC to a caller that is not the edge', async () => {
       const orgId = await ztOrg();
