@@ -153,6 +153,10 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
       reply.usage.output_tokens,
     ]);
     assert.equal(rec.spend_microusd, reply.usage.input_tokens * 1 + reply.usage.output_tokens * 5);
+    // The record names the caller; it never holds a credential.
+    const plain = JSON.stringify(rec);
+    assert.ok(!plain.includes(stack.sandboxAnthropicKey), 'the Anthropic key is archived');
+    assert.ok(!plain.includes(org.orgKey), 'the org key is archived');
     // What the object store holds is sealed: neither the prompt nor the response in the clear.
     const stored = await objectText(`pat/${org.orgId}/${sent.requestId}.json`);
     assert.ok(stored.length > 0);
