@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { PatKeyService, PatKeyStatus, SessionService } from '@fortress/proto/admin/v1/admin_pb';
 import type { ServiceProcess } from '@fortress/harness/stack/service-process';
 import { seedAdmin } from '@fortress/harness/stack/seed';
 import { ALLOWED_MODEL, eventually, useStack, type TestStack } from './support/stack.js';
@@ -416,6 +419,55 @@ describe('admin API: PAT keys (/api/v1/pat-keys)', function () {
       assert.equal(again.status, 200);
     } finally {
       await Promise.all(extra.map((p) => p.stop()));
+    }
+  });
+
+  it('serves the same admin services over Connect and gRPC-Web, with the same chain and errors', async () => {
+    for (const transport of [
+      createConnectTransport({ baseUrl: stack.edgeUrl, httpVersion: '1.1' }),
+      createGrpcWebTransport({ baseUrl: stack.edgeUrl, httpVersion: '1.1' }),
+    ]) {
+      const sessions = createClient(SessionService, transport);
+      const login = await sessions.login({
+        orgId,
+        email: 'admin@example.com',
+        password: PASSWORD,
+      });
+      assert.match(login.accessToken, /^ey/);
+      const headers = { authorization: `Bearer ${login.accessToken}` };
+      const who = await sessions.whoAmI({}, { headers });
+      assert.deepEqual(who.principal?.roles, ['admin']);
+      const keys = createClient(PatKeyService, transport);
+      const created = await keys.createPatKey(
+        {
+          label: 'Over RPC',
+          anthropicKey: stack.sandboxAnthropicKey,
+          limits: { modelAllowlist: ['claude-haiku-4-5'] },
+        },
+        { headers },
+      );
+      assert.equal(created.patKey?.status, PatKeyStatus.ACTIVE);
+      assert.deepEqual(created.patKey?.limits?.modelAllowlist, [ALLOWED_MODEL]);
+      const id = created.patKey?.id ?? '';
+      const listed = await keys.listPatKeys({}, { headers });
+      assert.ok(listed.patKeys.some((k) => k.id === id));
+      const usage = await keys.getPatKeyUsage({ id }, { headers });
+      assert.equal(usage.requests, 0n);
+      await assert.rejects(
+        keys.createPatKey(
+          { label: 'viewer try', anthropicKey: stack.sandboxAnthropicKey },
+          { headers: { authorization: `Bearer ${viewerToken}` } },
+        ),
+        (err: unknown) =>
+          err instanceof ConnectError &&
+          err.code === Code.PermissionDenied &&
+          err.metadata.get('fortress-reason') === 'not_permitted',
+      );
+      await assert.rejects(keys.listPatKeys({}), (err: unknown) => {
+        return err instanceof ConnectError && err.code === Code.Unauthenticated;
+      });
+      const revoked = await keys.revokePatKey({ id }, { headers });
+      assert.equal(revoked.patKey?.status, PatKeyStatus.REVOKED);
     }
   });
 });

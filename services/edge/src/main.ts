@@ -16,6 +16,7 @@ import { bootService } from '@fortress/kit/service';
 import { LATENCY_BUCKETS_MS } from '@fortress/kit/telemetry';
 import { loadPriceBook } from '@fortress/pricing/price-book';
 import { createAdminApi } from './admin/admin-api.js';
+import { createAdminRpc } from './admin/admin-rpc.js';
 import { createArchiveRoutes } from './admin/archive-routes.js';
 import { createArchiveKeys } from './archive/archive-keys.js';
 import { createArchiveStore } from './archive/archive-store.js';
@@ -169,6 +170,7 @@ await runService(logger, async () => {
       ...createArchiveRoutes({ store: archiveStore, keys: archiveKeys }),
     ],
   });
+  const adminRpc = createAdminRpc(adminApi);
   const server = await startEdgeServer({
     host: config.FORTRESS_HOST,
     port: config.FORTRESS_EDGE_PORT,
@@ -190,6 +192,7 @@ await runService(logger, async () => {
     },
     prefixes: {
       '/api/v1/': { product: Product.ADMIN, handle: adminApi.handle },
+      '/fortress.admin.v1.': { product: Product.ADMIN, handle: adminRpc.handle },
     },
   });
   const ops = await startOpsServer({

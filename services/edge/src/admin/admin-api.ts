@@ -21,8 +21,6 @@ export interface AdminCall {
   params: string[];
   query: URLSearchParams;
   body: unknown;
-  /** Raw request headers (for the sign-in routes' client context). */
-  req: IncomingMessage;
 }
 
 /** A handler's answer: a status and a JSON body (none for 204). */
@@ -42,6 +40,23 @@ export interface AdminRoute {
   showsSecretOnce?: boolean;
   handle(call: AdminCall): Promise<AdminResult>;
 }
+
+/** One admin call to run, from REST or from an RPC. */
+interface Invocation {
+  route: CompiledRoute;
+  facts: RequestFacts;
+  params: string[];
+  query: URLSearchParams;
+  body: unknown;
+  /** The body as it came (the Idempotency-Key fingerprint). */
+  raw: string;
+  /** The admin session token ("" when none). */
+  token: string;
+  idempotencyKey: string | undefined;
+  path: string;
+}
+
+type CompiledRoute = AdminRoute & { match: (p: string) => string[] | undefined };
 
 /** What the admin API needs. */
 export interface AdminApiDeps {
@@ -133,12 +148,11 @@ export function createAdminApi(deps: AdminApiDeps) {
 
   /** Identity, posture, policy and the audited decision; the admin, or a problem thrown. */
   const authorize = async (
-    req: IncomingMessage,
+    token: string,
     facts: RequestFacts,
     action: string,
     objectId: string,
   ): Promise<Principal> => {
-    const token = bearer(req);
     if (!token)
       throw new ProblemError(
         problems.unauthenticated(
@@ -207,32 +221,56 @@ export function createAdminApi(deps: AdminApiDeps) {
       );
     }
     const { raw, body } = await readJson(req);
+    const { response, replayed } = await execute({
+      route,
+      facts,
+      params,
+      query: u.searchParams,
+      body,
+      raw,
+      token: bearer(req),
+      idempotencyKey: idemKey,
+      path: u.pathname,
+    });
+    send(res, facts, response, replayed);
+  };
+
+  /**
+   * Runs one admin call, however it arrived (REST or RPC): the chain for the admin action,
+   * the Idempotency-Key, the handler. Answers with what to send; refusals are thrown problems.
+   */
+  const execute = async (
+    inv: Invocation,
+  ): Promise<{ response: StoredResponse; replayed: boolean }> => {
+    const { route, facts, params } = inv;
     const admin =
       route.action === 'public'
         ? undefined
-        : await authorize(req, facts, route.action, params[0] ?? route.path.split('/')[1] ?? '');
+        : await authorize(
+            inv.token,
+            facts,
+            route.action,
+            params[0] ?? route.path.split('/')[1] ?? '',
+          );
     const call = (principal: Principal | undefined) =>
       route.handle({
         facts,
         admin: principal as Principal,
         params,
-        query: u.searchParams,
-        body,
-        req,
+        query: inv.query,
+        body: inv.body,
       });
 
-    if (!admin || !idemKey || !MUTATING.has(route.method)) {
-      send(res, facts, stored(await call(admin)));
-      return;
-    }
+    const idemKey = inv.idempotencyKey;
+    if (!admin || !idemKey || !MUTATING.has(route.method))
+      return { response: stored(await call(admin)), replayed: false };
     const claim = await deps.idempotency.claim(
       { orgId: admin.orgId, subjectId: admin.subjectId, key: idemKey },
-      { method: route.method, path: u.pathname, body: raw },
+      { method: route.method, path: inv.path, body: inv.raw },
     );
     switch (claim.kind) {
       case 'replay':
-        send(res, facts, claim.response, true);
-        return;
+        return { response: claim.response, replayed: true };
       case 'in_flight':
         throw new ProblemError(
           problems.conflict(
@@ -286,10 +324,58 @@ export function createAdminApi(deps: AdminApiDeps) {
       // is in flight, a later one runs again).
       logger.warn({ err, requestId: facts.requestId }, 'idempotent response not stored');
     });
-    send(res, facts, response);
+    return { response, replayed: false };
   };
 
   return {
+    /**
+     * Runs the route `method path` (e.g. "PUT /pat-keys/{id}") for an RPC: the same chain,
+     * idempotency and handler as its REST twin. A refusal is a thrown problem.
+     */
+    invoke: async (
+      key: string,
+      call: {
+        facts: RequestFacts;
+        token: string;
+        params?: string[];
+        query?: URLSearchParams;
+        body?: unknown;
+        idempotencyKey?: string | undefined;
+      },
+    ): Promise<unknown> => {
+      const route = table.find((r) => `${r.method} ${r.path}` === key);
+      if (!route) throw new Error(`no admin route ${key}`);
+      const params = call.params ?? [];
+      const raw = call.body === undefined ? '' : JSON.stringify(call.body);
+      const path = params.reduce((p, v) => p.replace(/\{[^}]+\}/, v), route.path);
+      const { response } = await execute({
+        route,
+        facts: call.facts,
+        params,
+        query: call.query ?? new URLSearchParams(),
+        body: call.body,
+        raw,
+        token: call.token,
+        idempotencyKey: call.idempotencyKey,
+        path: `${deps.root.slice(0, -1)}${path}`,
+      });
+      if (response.contentType === PROBLEM_JSON) {
+        const p = JSON.parse(response.body) as {
+          status: number;
+          code: string;
+          title: string;
+          detail: string;
+        };
+        throw new ProblemError({
+          status: p.status,
+          code: p.code,
+          title: p.title,
+          detail: p.detail,
+        });
+      }
+      return response.body ? (JSON.parse(response.body) as unknown) : undefined;
+    },
+
     /** The edge server's handler for everything under the API root. */
     handle: async (req: IncomingMessage, res: ServerResponse, facts: RequestFacts, url: string) => {
       try {
@@ -303,3 +389,6 @@ export function createAdminApi(deps: AdminApiDeps) {
     },
   };
 }
+
+/** The admin API. */
+export type AdminApi = ReturnType<typeof createAdminApi>;

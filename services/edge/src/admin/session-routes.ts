@@ -6,6 +6,7 @@ import {
   LoginRequestSchema,
   RefreshRequestSchema,
   LogoutRequestSchema,
+  WhoAmIResponseSchema,
 } from '@fortress/proto/admin/v1/admin_pb';
 import type { IdentityAdminService } from '@fortress/proto/identity/v1/identity_pb';
 import type { AdminRoute } from './admin-api.js';
@@ -65,6 +66,16 @@ export function createSessionRoutes(deps: {
           ...(r.accessExpiresAt ? { accessExpiresAt: r.accessExpiresAt } : {}),
         });
         return { status: 200, body: toJson(RefreshResponseSchema, res, JSON_OUT) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/auth/whoami',
+      // Every admin role may read the org: whoever is signed in may see who they are.
+      action: 'admin:org.read',
+      handle({ admin }) {
+        const res = create(WhoAmIResponseSchema, { principal: admin });
+        return Promise.resolve({ status: 200, body: toJson(WhoAmIResponseSchema, res, JSON_OUT) });
       },
     },
     {

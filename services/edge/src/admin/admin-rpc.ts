@@ -1,0 +1,173 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fromJson, toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import {
+  Code,
+  ConnectError,
+  createContextKey,
+  createContextValues,
+  type HandlerContext,
+} from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import {
+  CreateOrgKeyRequestSchema,
+  CreateOrgKeyResponseSchema,
+  CreatePatKeyRequestSchema,
+  CreatePatKeyResponseSchema,
+  GetPatKeyUsageResponseSchema,
+  ListOrgKeysResponseSchema,
+  ListPatKeysResponseSchema,
+  LoginRequestSchema,
+  LoginResponseSchema,
+  LogoutResponseSchema,
+  OrgKeyService,
+  PatKeyService,
+  RefreshRequestSchema,
+  RefreshResponseSchema,
+  RevokeOrgKeyResponseSchema,
+  RevokePatKeyResponseSchema,
+  RotatePatKeyRequestSchema,
+  RotatePatKeyResponseSchema,
+  SessionService,
+  UpdatePatKeyRequestSchema,
+  UpdatePatKeyResponseSchema,
+  WhoAmIResponseSchema,
+} from '@fortress/proto/admin/v1/admin_pb';
+import type { RequestFacts } from '../chain/decision-chain.js';
+import type { AdminApi } from './admin-api.js';
+import { problemOf } from './problem.js';
+
+const factsKey = createContextKey<RequestFacts | undefined>(undefined, {
+  description: 'the edge request facts of an admin RPC',
+});
+
+const JSON_IN = { useProtoFieldName: true } as const;
+
+/** The gRPC code of an HTTP problem status. */
+function codeOf(status: number, code: string): Code {
+  if (status === 400 || status === 413 || status === 415) return Code.InvalidArgument;
+  if (status === 401) return Code.Unauthenticated;
+  if (status === 403) return Code.PermissionDenied;
+  if (status === 404) return Code.NotFound;
+  if (status === 409)
+    return code === 'already_exists' ? Code.AlreadyExists : Code.FailedPrecondition;
+  if (status === 422) return Code.FailedPrecondition;
+  if (status === 429) return Code.ResourceExhausted;
+  if (status === 503) return Code.Unavailable;
+  return Code.Internal;
+}
+
+/**
+ * The admin services of `proto/fortress/admin/v1` served on the edge's port over Connect and
+ * gRPC-Web (HTTP/1.1), each method the twin of a REST route: the same chain (identity,
+ * posture, policy with the admin action, audit), the same handler, the same Idempotency-Key
+ * (as a request header). Problems become gRPC statuses with the problem's `code` as the
+ * `fortress-reason` trailer.
+ */
+export function createAdminRpc(api: AdminApi) {
+  const run = async <O extends DescMessage>(
+    out: O,
+    ctx: HandlerContext,
+    route: string,
+    call: { params?: string[]; query?: URLSearchParams; body?: unknown } = {},
+  ): Promise<MessageShape<O>> => {
+    const facts = ctx.values.get(factsKey);
+    if (!facts) throw new ConnectError('no request facts', Code.Internal);
+    const token = /^Bearer\s+(\S+)$/i.exec(ctx.requestHeader.get('authorization') ?? '')?.[1] ?? '';
+    try {
+      const body = await api.invoke(route, {
+        facts,
+        token,
+        ...call,
+        idempotencyKey: ctx.requestHeader.get('idempotency-key') ?? undefined,
+      });
+      return fromJson(out, (body ?? {}) as never, { ignoreUnknownFields: true });
+    } catch (err) {
+      const p = problemOf(err);
+      const e = new ConnectError(p.detail, codeOf(p.status, p.code));
+      e.metadata.set('fortress-reason', p.code);
+      if (p.field) e.metadata.set('fortress-field', p.field);
+      throw e;
+    }
+  };
+  const usageQuery = (since?: { seconds: bigint }, until?: { seconds: bigint }) => {
+    const q = new URLSearchParams();
+    if (since) q.set('since', timestampDate(since as never).toISOString());
+    if (until) q.set('until', timestampDate(until as never).toISOString());
+    return q;
+  };
+
+  const handler = connectNodeAdapter({
+    contextValues: (req) =>
+      createContextValues().set(
+        factsKey,
+        (req as IncomingMessage & { facts?: RequestFacts }).facts,
+      ),
+    routes: (router) => {
+      router.service(SessionService, {
+        login: (req, ctx) =>
+          run(LoginResponseSchema, ctx, 'POST /auth/login', {
+            body: toJson(LoginRequestSchema, req, JSON_IN),
+          }),
+        refresh: (req, ctx) =>
+          run(RefreshResponseSchema, ctx, 'POST /auth/refresh', {
+            body: toJson(RefreshRequestSchema, req, JSON_IN),
+          }),
+        logout: (req, ctx) =>
+          run(LogoutResponseSchema, ctx, 'POST /auth/logout', {
+            body: { refresh_token: req.refreshToken },
+          }),
+        whoAmI: (_req, ctx) => run(WhoAmIResponseSchema, ctx, 'GET /auth/whoami'),
+      });
+      router.service(PatKeyService, {
+        listPatKeys: (_req, ctx) => run(ListPatKeysResponseSchema, ctx, 'GET /pat-keys'),
+        createPatKey: (req, ctx) =>
+          run(CreatePatKeyResponseSchema, ctx, 'POST /pat-keys', {
+            body: toJson(CreatePatKeyRequestSchema, req, JSON_IN),
+          }),
+        updatePatKey: (req, ctx) =>
+          run(UpdatePatKeyResponseSchema, ctx, 'PUT /pat-keys/{id}', {
+            params: [req.id],
+            body: toJson(UpdatePatKeyRequestSchema, req, JSON_IN),
+          }),
+        rotatePatKey: (req, ctx) =>
+          run(RotatePatKeyResponseSchema, ctx, 'POST /pat-keys/{id}/rotate', {
+            params: [req.id],
+            body: toJson(RotatePatKeyRequestSchema, req, JSON_IN),
+          }),
+        revokePatKey: (req, ctx) =>
+          run(RevokePatKeyResponseSchema, ctx, 'DELETE /pat-keys/{id}', { params: [req.id] }),
+        getPatKeyUsage: (req, ctx) =>
+          run(GetPatKeyUsageResponseSchema, ctx, 'GET /pat-keys/{id}/usage', {
+            params: [req.id],
+            query: usageQuery(req.since, req.until),
+          }),
+      });
+      router.service(OrgKeyService, {
+        createOrgKey: (req, ctx) =>
+          run(CreateOrgKeyResponseSchema, ctx, 'POST /org-keys', {
+            body: toJson(CreateOrgKeyRequestSchema, req, JSON_IN),
+          }),
+        listOrgKeys: (req, ctx) =>
+          run(ListOrgKeysResponseSchema, ctx, 'GET /org-keys', {
+            query: new URLSearchParams({
+              page_size: String(req.page?.pageSize ?? 0),
+              page_token: req.page?.pageToken ?? '',
+            }),
+          }),
+        revokeOrgKey: (req, ctx) =>
+          run(RevokeOrgKeyResponseSchema, ctx, 'DELETE /org-keys/{id}', { params: [req.keyId] }),
+      });
+    },
+  });
+
+  return {
+    /** The edge server's handler for `/fortress.admin.v1.*`. */
+    handle: (req: IncomingMessage, res: ServerResponse, facts: RequestFacts) =>
+      new Promise<void>((resolve) => {
+        Object.assign(req, { facts });
+        res.on('close', () => resolve());
+        handler(req, res);
+      }),
+  };
+}
