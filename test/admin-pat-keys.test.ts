@@ -104,8 +104,8 @@ describe('admin API: PAT keys (/api/v1/pat-keys)', function () {
     auditorToken = await api.login(orgId, 'auditor@example.com');
   });
 
-  /** An org key issued for a PAT key through the admin API, and an SDK client using it. */
-  const sdkFor = async (patKeyId: string, baseURL = stack.edgeUrl) => {
+  /** An org key issued for a PAT key through the admin API. */
+  const orgKeyFor = async (patKeyId: string) => {
     const r = await api.call('POST', '/org-keys', {
       token: adminToken,
       body: { label: 'sdk', roles: ['developer'], pat_key_id: patKeyId },
@@ -113,8 +113,13 @@ describe('admin API: PAT keys (/api/v1/pat-keys)', function () {
     assert.equal(r.status, 201, r.text);
     const secret = r.json['secret'] as string;
     stack.issuedOrgKeys.push(secret);
-    return new Anthropic({ apiKey: secret, baseURL, maxRetries: 0 });
+    return secret;
   };
+  const clientAt = (apiKey: string, baseURL: string) =>
+    new Anthropic({ apiKey, baseURL, maxRetries: 0 });
+  /** An org key issued for a PAT key through the admin API, and an SDK client using it. */
+  const sdkFor = async (patKeyId: string, baseURL = stack.edgeUrl) =>
+    clientAt(await orgKeyFor(patKeyId), baseURL);
 
   const hello = (client: Anthropic) =>
     client.messages.create({
@@ -333,34 +338,51 @@ describe('admin API: PAT keys (/api/v1/pat-keys)', function () {
     assert.equal(upstreamKeyAfter(seen), stack.sandboxRotationKey, 'new key, new version');
   });
 
-  it('stops a key pinned to the previous version when the overlap ends, with a final 401 of its own', async () => {
-    const created = await create({
-      label: 'Short overlap',
-      anthropic_key: stack.sandboxAnthropicKey,
-    });
-    const pk = created.json['pat_key'] as PatKeyJson;
-    const old = await sdkFor(pk.id);
-    const rotated = await api.call('POST', `/pat-keys/${pk.id}/rotate`, {
-      token: adminToken,
-      body: { anthropic_key: stack.sandboxRotationKey, overlap_seconds: 2 },
-    });
-    const ends = Date.parse((rotated.json['pat_key'] as PatKeyJson).rotation_overlap_ends_at ?? '');
-    const served = await hello(old);
-    assert.equal(served.type, 'message', 'serves during the overlap');
-    const err = await eventually(
-      () =>
-        hello(old).then(
-          () => undefined,
-          (e: unknown) => e,
-        ),
-      'the pinned key to stop',
-    );
-    assert.ok(Date.now() >= ends, 'stopped before the overlap ended');
-    assert.ok(err instanceof Anthropic.AuthenticationError, String(err));
-    assert.equal(err.headers.get('x-should-retry'), 'false');
-    assert.match(err.message, /rotated out/);
-    const listed = await api.call('GET', `/pat-keys/${pk.id}`, { token: viewerToken });
-    assert.equal((listed.json['pat_key'] as PatKeyJson).status, 'PAT_KEY_STATUS_ACTIVE');
+  it('stops a key pinned to the previous version when the overlap ends, on every edge replica, with a final 401 of its own', async () => {
+    const extra = [await stack.startReplica('edge'), await stack.startReplica('edge')];
+    try {
+      const urls = [stack.edgeUrl, ...extra.map((p) => `http://127.0.0.1:${p.ports.httpPort}`)];
+      const created = await create({
+        label: 'Short overlap',
+        anthropic_key: stack.sandboxAnthropicKey,
+      });
+      const pk = created.json['pat_key'] as PatKeyJson;
+      const pinned = await orgKeyFor(pk.id);
+      const clients = urls.map((u) => clientAt(pinned, u));
+      const rotated = await api.call('POST', `/pat-keys/${pk.id}/rotate`, {
+        token: adminToken,
+        body: { anthropic_key: stack.sandboxRotationKey, overlap_seconds: 3 },
+      });
+      const ends = Date.parse(
+        (rotated.json['pat_key'] as PatKeyJson).rotation_overlap_ends_at ?? '',
+      );
+      // During the overlap every replica serves the pinned key with the previous Anthropic key.
+      for (const c of clients) {
+        const seen = stack.sandbox.requests.length;
+        assert.equal((await hello(c)).type, 'message', 'serves during the overlap');
+        assert.equal(upstreamKeyAfter(seen), stack.sandboxAnthropicKey);
+      }
+      assert.ok(Date.now() < ends, 'the overlap was over before every replica was asked');
+      // After it, every replica refuses it, and not before the overlap's end.
+      for (const c of clients) {
+        const err = await eventually(
+          () =>
+            hello(c).then(
+              () => undefined,
+              (e: unknown) => e,
+            ),
+          'the pinned key to stop',
+        );
+        assert.ok(Date.now() >= ends, 'stopped before the overlap ended');
+        assert.ok(err instanceof Anthropic.AuthenticationError, String(err));
+        assert.equal(err.headers.get('x-should-retry'), 'false');
+        assert.match(err.message, /rotated out/);
+      }
+      const listed = await api.call('GET', `/pat-keys/${pk.id}`, { token: viewerToken });
+      assert.equal((listed.json['pat_key'] as PatKeyJson).status, 'PAT_KEY_STATUS_ACTIVE');
+    } finally {
+      await Promise.all(extra.map((p) => p.stop()));
+    }
   });
 
   it('shows an org key secret once: an idempotent retry is told, not given the secret again', async () => {
