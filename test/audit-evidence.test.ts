@@ -60,12 +60,14 @@ describe('audit evidence through the whole stack: verify, export, retention, cha
       await postMessages(stack.edgeUrl, { headers: { 'x-api-key': org.orgKey }, model });
     rows = (
       await eventually(async () => {
-        // Everything the org will ever have here: the seed's two changes (role, credential,
-        // the latter through the vault's outbox) and three decisions with two outcomes.
+        // Everything the org will ever have here: three changes (the seed's role and PAT
+        // credential, and the month's archive key the vault makes on the first archived
+        // exchange — the credentials through the vault's outbox), three decisions and two
+        // outcomes.
         const r = await stack.auditRows(org.orgId);
         const n = (kind: string) => r.filter((x) => x.kind === kind).length;
-        return n('change') === 2 && n('decision') === 3 && n('outcome') === 2 ? r : undefined;
-      }, 'two changes, three decisions and two outcomes')
+        return n('change') === 3 && n('decision') === 3 && n('outcome') === 2 ? r : undefined;
+      }, 'three changes, three decisions and two outcomes')
     ).length;
   });
 

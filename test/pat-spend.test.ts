@@ -166,6 +166,72 @@ describe('PAT spend: worst case reserved, actual cost settled', () => {
     assert.match(JSON.stringify(outcome.event), /"clientAborted":true/);
   });
 
+  it('settles from the outcome event when the policy cannot be reached at settlement time', async function () {
+    this.timeout(90_000);
+    const org = await cappedOrg(10_000_000);
+    const res = await fetch(`${stack.edgeUrl}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        'x-api-key': org.orgKey,
+      },
+      body: JSON.stringify({
+        model: ALLOWED_MODEL,
+        max_tokens: 64,
+        stream: true,
+        messages: [{ role: 'user', content: 'FAKE_SLOW_STREAM:150 tell me a story' }],
+      }),
+    });
+    assert.equal(res.status, 200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let body = new TextDecoder().decode((await reader.read()).value);
+    // Admitted and streaming: the policy goes away before the stream ends, so the edge's
+    // direct Settle cannot reach it.
+    await stack.services.policy.kill();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        body += new TextDecoder().decode(value);
+      }
+      const requestId = res.headers.get('x-fortress-request-id') ?? '';
+      await eventually(
+        async () =>
+          (await stack.auditRows(org.orgId)).find(
+            (r) => r.kind === 'outcome' && r.request_id === requestId,
+          ),
+        'the outcome, published while the policy is down',
+      );
+      // The edge gives up on its direct Settle while the policy is down (its retries span ~2 s).
+      await eventually(
+        () =>
+          stack.services.edge.lines.some(
+            (l) => l.includes('reservation not settled directly') && l.includes(org.orgId),
+          )
+            ? true
+            : undefined,
+        'the edge to give up settling directly',
+      );
+      assert.ok((await counter(org.orgId, org.patKeyId)).reserved > 0, 'still only reserved');
+    } finally {
+      await stack.services.policy.restart();
+    }
+    // Back up, the policy reads the outcome and settles the reservation at the actual cost.
+    assert.equal(await settledSpend(org.orgId, org.patKeyId), haikuCost(streamUsage(body)));
+    // The edge's channel to the restarted policy reconnects before the next test.
+    const probe = await cappedOrg(10_000_000);
+    await eventually(
+      async () =>
+        (await postMessages(stack.edgeUrl, { headers: { 'x-api-key': probe.orgKey } })).status ===
+        200
+          ? true
+          : undefined,
+      'the chain to recover',
+      20_000,
+    );
+  });
+
   describe('a cap shared by three edge replicas', () => {
     const replicas: ServiceProcess[] = [];
     before(async function () {

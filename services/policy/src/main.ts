@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { importJWK, type JWK } from 'jose';
 import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
+import type { EventEnvelope } from '@fortress/proto/events/v1/events_pb';
 import { serveBackend } from '@fortress/kit/backend-server';
-import { connectEventBus } from '@fortress/kit/event-bus';
+import { AUDIT_STREAM, connectEventBus } from '@fortress/kit/event-bus';
 import { runService } from '@fortress/kit/lifecycle';
 import { createPool, pgReady } from '@fortress/kit/pg';
 import { bootService } from '@fortress/kit/service';
@@ -13,7 +14,7 @@ import { loadPriceBook } from '@fortress/pricing/price-book';
 import { policyConfig } from './config.js';
 import { createPolicyCache } from './domain/policy-cache.js';
 import { createPolicyAdminRpc } from './rpc/policy-admin-service.js';
-import { createPolicyRpc } from './rpc/policy-service.js';
+import { createPolicyRpc, settleReservation } from './rpc/policy-service.js';
 
 const base = bootService('policy', policyConfig);
 const { config, logger, telemetry } = base;
@@ -56,25 +57,42 @@ await runService(logger, async () => {
       .refresh(orgId, version)
       .catch((err: unknown) => logger.warn({ err, orgId }, 'could not load announced policy'));
   });
+  const rpcDeps = {
+    cache,
+    engine,
+    quotas,
+    signingKey: { key, keyId: jwk.kid ?? '' },
+    tokenTtlSeconds: config.FORTRESS_DECISION_TOKEN_TTL_SECONDS,
+    priceBook: loadPriceBook(config.FORTRESS_PRICE_BOOK_FILE),
+    notify: (env: EventEnvelope) => {
+      bus
+        .publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS)
+        .catch((err: unknown) => logger.warn({ err }, 'notification not published'));
+    },
+    logger,
+  };
+  const policyRpc = createPolicyRpc(rpcDeps);
+  // The backstop of settlement: every outcome carrying a reservation settles it (idempotent;
+  // the edge's direct Settle usually came first). A settle that fails is redelivered.
+  await bus.consume({
+    stream: AUDIT_STREAM,
+    durable: 'policy-settlements',
+    filterSubject: 'audit.*.outcome',
+    handle: async (env) => {
+      if (env.payload.case !== 'outcome' || !env.payload.value.reservationId) return;
+      const o = env.payload.value;
+      await settleReservation(rpcDeps, {
+        orgId: env.orgId,
+        reservationId: o.reservationId,
+        spendMicrousd: o.spendMicrousd,
+        tokens: o.tokens,
+      });
+    },
+    reject: () => Promise.resolve(),
+  });
   const served = await serveBackend(base, {
     routes: (router) => {
-      router.service(
-        PolicyService,
-        createPolicyRpc({
-          cache,
-          engine,
-          quotas,
-          signingKey: { key, keyId: jwk.kid ?? '' },
-          tokenTtlSeconds: config.FORTRESS_DECISION_TOKEN_TTL_SECONDS,
-          priceBook: loadPriceBook(config.FORTRESS_PRICE_BOOK_FILE),
-          notify: (env) => {
-            bus
-              .publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS)
-              .catch((err: unknown) => logger.warn({ err }, 'notification not published'));
-          },
-          logger,
-        }),
-      );
+      router.service(PolicyService, policyRpc);
       router.service(
         PolicyAdminService,
         createPolicyAdminRpc({

@@ -200,6 +200,8 @@ export function createAdmission(deps: AdmissionDeps) {
           ...(end.upstreamLatencyUs ? { upstreamLatencyUs: end.upstreamLatencyUs } : {}),
           ...(tokens ? { usage: usageInit(tokens) } : {}),
           spendMicrousd: BigInt(spend),
+          reservationId: allowed.reservationId,
+          tokens: BigInt(tokens ? actualTokens(tokens) : 0),
           ...(end.upstreamRequestId ? { upstreamRequestId: end.upstreamRequestId } : {}),
           clientAborted: end.clientAborted ?? false,
         });

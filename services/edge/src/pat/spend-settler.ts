@@ -12,9 +12,10 @@ export interface SpendSettlerDeps {
 }
 
 /**
- * Settles a request's quota reservation with what it actually consumed, off the request path.
- * Retries with backoff, because a settlement that never arrives leaves the reservation (the
- * worst case) counted until its lease expires, and then the actual spend is never counted.
+ * Settles a request's quota reservation with what it actually consumed, off the request path,
+ * so the counters are right at once. Retries with backoff; if the policy stays unreachable, the
+ * outcome event (durable in JetStream, carrying the reservation and the amounts) settles it
+ * when the policy's consumer reads it — settling twice counts once.
  */
 export function createSpendSettler(deps: SpendSettlerDeps) {
   const attempts = deps.attempts ?? 4;
@@ -39,7 +40,7 @@ export function createSpendSettler(deps: SpendSettlerDeps) {
         if (attempt >= attempts) {
           deps.logger.error(
             { err, orgId, reservationId, spendMicrousd: actual.spendMicrousd },
-            'reservation not settled; it is released when its lease expires',
+            'reservation not settled directly; the policy settles it from the outcome event',
           );
           return false;
         }

@@ -10,6 +10,7 @@ import {
   SettleResponseSchema,
   SimulateResponseSchema,
   type DecideRequest,
+  type SettleRequest,
   type PolicyService,
 } from '@fortress/proto/policy/v1/policy_pb';
 import { signDecisionToken } from '@fortress/kit/decision-token';
@@ -255,28 +256,7 @@ export function createPolicyRpc(deps: PolicyRpcDeps): Partial<ServiceImpl<typeof
     },
 
     async settle(req) {
-      const orgId = requireId('org_id', req.orgId, 'org');
-      if (!/^[0-9a-f-]{36}$/.test(req.reservationId))
-        throw new InvalidArgumentError('reservation_id', 'reservation_id is not a reservation id');
-      const result = await deps.quotas.settle(orgId, req.reservationId, {
-        spend: Number(req.spendMicrousd),
-        tokens: Number(req.tokens),
-      });
-      for (const ruleId of result.crossedAlert) {
-        const [, patKeyId, kind] = ruleId.split('/');
-        if (kind !== 'spend' || !patKeyId) continue;
-        const policy = await deps.cache.ensure(orgId);
-        const limits = policy.model.patLimits.find((l) => l.patKeyId === patKeyId);
-        deps.notify(
-          notificationEnvelope(orgId, 'pat.spend_threshold_reached', {
-            patKeyId,
-            ruleId,
-            thresholdPercent: String(limits?.alertThresholdPercent ?? ''),
-            spendCapMicrousd: String(limits?.monthlySpendCapMicrousd ?? ''),
-          }),
-        );
-      }
-      return create(SettleResponseSchema, { settled: result.settled });
+      return settleReservation(deps, req);
     },
 
     async explain(req) {
@@ -356,4 +336,37 @@ export function createPolicyRpc(deps: PolicyRpcDeps): Partial<ServiceImpl<typeof
       });
     },
   };
+}
+
+/**
+ * Settles a reservation with the actual amounts (idempotent: a second settle of the same id
+ * does nothing) and raises `pat.spend_threshold_reached` for the counters this settlement
+ * pushed past their alert threshold. The Settle RPC and the outcome-stream backstop share it.
+ */
+export async function settleReservation(
+  deps: Pick<PolicyRpcDeps, 'quotas' | 'cache' | 'notify'>,
+  req: Pick<SettleRequest, 'orgId' | 'reservationId' | 'spendMicrousd' | 'tokens'>,
+) {
+  const orgId = requireId('org_id', req.orgId, 'org');
+  if (!/^[0-9a-f-]{36}$/.test(req.reservationId))
+    throw new InvalidArgumentError('reservation_id', 'reservation_id is not a reservation id');
+  const result = await deps.quotas.settle(orgId, req.reservationId, {
+    spend: Number(req.spendMicrousd),
+    tokens: Number(req.tokens),
+  });
+  for (const ruleId of result.crossedAlert) {
+    const [, patKeyId, kind] = ruleId.split('/');
+    if (kind !== 'spend' || !patKeyId) continue;
+    const policy = await deps.cache.ensure(orgId);
+    const limits = policy.model.patLimits.find((l) => l.patKeyId === patKeyId);
+    deps.notify(
+      notificationEnvelope(orgId, 'pat.spend_threshold_reached', {
+        patKeyId,
+        ruleId,
+        thresholdPercent: String(limits?.alertThresholdPercent ?? ''),
+        spendCapMicrousd: String(limits?.monthlySpendCapMicrousd ?? ''),
+      }),
+    );
+  }
+  return create(SettleResponseSchema, { settled: result.settled });
 }
