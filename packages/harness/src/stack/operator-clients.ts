@@ -1,5 +1,6 @@
 import type { Client } from '@connectrpc/connect';
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
+import { BillingService } from '@fortress/proto/billing/v1/billing_pb';
 import { IdentityAdminService, IdentityService } from '@fortress/proto/identity/v1/identity_pb';
 import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
 import { PostureService } from '@fortress/proto/posture/v1/posture_pb';
@@ -18,6 +19,7 @@ export interface OperatorClients {
   vault: Client<typeof VaultService>;
   vaultAdmin: Client<typeof VaultAdminService>;
   audit: Client<typeof AuditService>;
+  billing: Client<typeof BillingService>;
 }
 
 /** Creates gRPC clients of the stack's services using the certificate of `as`. */
@@ -45,5 +47,6 @@ export function operatorClients(
     vault: make(VaultService, 'vault'),
     vaultAdmin: make(VaultAdminService, 'vault'),
     audit: make(AuditService, 'audit'),
+    billing: make(BillingService, 'billing'),
   };
 }

@@ -18,7 +18,14 @@ import { loadStackSecrets, saveStackSecrets } from './secrets-file.js';
 import { startServiceProcess, type ServiceProcess } from './service-process.js';
 
 /** The services behind the edge, each with its own schema. */
-export const BACKEND_SERVICES = ['identity', 'posture', 'policy', 'vault', 'audit'] as const;
+export const BACKEND_SERVICES = [
+  'identity',
+  'posture',
+  'policy',
+  'vault',
+  'audit',
+  'billing',
+] as const;
 /** Every service, the edge last. */
 export const SERVICES = [...BACKEND_SERVICES, 'edge'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -116,7 +123,7 @@ async function ensureServiceKey(kmsUrl: string, known: string | undefined): Prom
 /**
  * Starts everything Fortress needs on loopback, in dependency order: PostgreSQL, Redis, NATS
  * with JetStream, the KMS-compatible endpoint and the sandbox Anthropic API; certificates,
- * keys and database roles; migrations; then the five backend services and the edge, each its
+ * keys and database roles; migrations; then the six backend services and the edge, each its
  * own process. Starting again on the same directory reuses all state.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -200,7 +207,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
     }
 
-    progress('starting identity, posture, policy, vault and audit');
+    progress('starting identity, posture, policy, vault, audit and billing');
     const common = {
       FORTRESS_TLS_DIR: dirs.tls,
       FORTRESS_LOG_LEVEL: options.logLevel ?? 'info',
@@ -241,6 +248,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         AWS_ACCESS_KEY_ID: objectStore.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: objectStore.credentials.secretAccessKey,
       },
+      billing: { FORTRESS_DATABASE_URL: dbUrl('billing') },
     };
     const startBackend = async (
       name: (typeof BACKEND_SERVICES)[number],
