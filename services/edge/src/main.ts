@@ -12,12 +12,14 @@ import { announceReady, runService } from '@fortress/kit/lifecycle';
 import { startOpsServer } from '@fortress/kit/ops-server';
 import type { DescService } from '@bufbuild/protobuf';
 import { createGrpcServiceClient } from '@fortress/kit/grpc-client';
+import { createServiceClient } from '@fortress/kit/rpc-client';
 import { bootService } from '@fortress/kit/service';
 import { LATENCY_BUCKETS_MS } from '@fortress/kit/telemetry';
 import { loadPriceBook } from '@fortress/pricing/price-book';
 import { createAdminApi } from './admin/admin-api.js';
 import { createAdminRpc } from './admin/admin-rpc.js';
 import { createArchiveRoutes } from './admin/archive-routes.js';
+import { createAuditRoutes } from './admin/audit-routes.js';
 import { createArchiveKeys } from './archive/archive-keys.js';
 import { createArchiveStore } from './archive/archive-store.js';
 import { createArchiveWriter } from './archive/archive-writer.js';
@@ -152,6 +154,15 @@ await runService(logger, async () => {
   const policyAdmin = client(PolicyAdminService, config.FORTRESS_POLICY_URL, 'policy');
   const vaultAdmin = client(VaultAdminService, config.FORTRESS_VAULT_URL, 'vault');
   const hopTimeoutMs = config.FORTRESS_HOP_TIMEOUT_MS;
+  // The admin plane's audit reads include a streamed export, which the unary grpc-js client of
+  // the hot path does not do: a Connect client (same mTLS, same peer check) serves them.
+  const audit = createServiceClient(AuditService, {
+    baseUrl: config.FORTRESS_AUDIT_URL,
+    tls: base.tls,
+    expectedService: 'audit',
+    telemetry,
+    defaultTimeoutMs: hopTimeoutMs,
+  });
   const adminApi = createAdminApi({
     root: '/api/v1/',
     chain,
@@ -162,12 +173,13 @@ await runService(logger, async () => {
       ...createPatKeyRoutes({
         policyAdmin,
         vaultAdmin,
-        audit: client(AuditService, config.FORTRESS_AUDIT_URL, 'audit'),
+        audit,
         priceBook,
         hopTimeoutMs,
       }),
       ...createOrgKeyRoutes({ identityAdmin, policyAdmin, vaultAdmin, hopTimeoutMs }),
       ...createArchiveRoutes({ store: archiveStore, keys: archiveKeys }),
+      ...createAuditRoutes({ audit, hopTimeoutMs }),
     ],
   });
   const adminRpc = createAdminRpc(adminApi);

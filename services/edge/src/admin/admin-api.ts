@@ -23,10 +23,17 @@ export interface AdminCall {
   body: unknown;
 }
 
-/** A handler's answer: a status and a JSON body (none for 204). */
+/** A handler's answer: a status and a JSON body (none for 204), or a streamed download. */
 export interface AdminResult {
   status: number;
   body?: unknown;
+  /** A body streamed as it is produced (exports); GET routes only, never replayed. */
+  stream?: {
+    contentType: string;
+    /** Offered as an attachment under this name. */
+    filename?: string;
+    chunks: AsyncIterable<Uint8Array>;
+  };
 }
 
 /** One route of the admin API. */
@@ -221,7 +228,7 @@ export function createAdminApi(deps: AdminApiDeps) {
       );
     }
     const { raw, body } = await readJson(req);
-    const { response, replayed } = await execute({
+    const { response, replayed, stream } = await execute({
       route,
       facts,
       params,
@@ -232,7 +239,40 @@ export function createAdminApi(deps: AdminApiDeps) {
       idempotencyKey: idemKey,
       path: u.pathname,
     });
+    if (stream) {
+      await sendStream(res, facts, stream);
+      return;
+    }
     send(res, facts, response, replayed);
+  };
+
+  /** Streams a download, pausing for a slow client; an error midway cuts the connection. */
+  const sendStream = async (
+    res: ServerResponse,
+    facts: RequestFacts,
+    stream: NonNullable<AdminResult['stream']>,
+  ) => {
+    const chunks = stream.chunks[Symbol.asyncIterator]();
+    // The first chunk comes before the headers, so a refusal can still be a problem.
+    const first = await chunks.next();
+    res.writeHead(200, {
+      'content-type': stream.contentType,
+      'cache-control': 'no-store',
+      'x-fortress-request-id': facts.requestId,
+      ...(stream.filename
+        ? { 'content-disposition': `attachment; filename="${stream.filename}"` }
+        : {}),
+    });
+    try {
+      for (let r = first; !r.done; r = await chunks.next()) {
+        if (!res.write(r.value)) await new Promise((resolve) => res.once('drain', resolve));
+        if (res.destroyed) return;
+      }
+      res.end();
+    } catch (err) {
+      logger.error({ err, requestId: facts.requestId }, 'admin download failed midway');
+      res.destroy();
+    }
   };
 
   /**
@@ -241,7 +281,7 @@ export function createAdminApi(deps: AdminApiDeps) {
    */
   const execute = async (
     inv: Invocation,
-  ): Promise<{ response: StoredResponse; replayed: boolean }> => {
+  ): Promise<{ response: StoredResponse; replayed: boolean; stream?: AdminResult['stream'] }> => {
     const { route, facts, params } = inv;
     const admin =
       route.action === 'public'
@@ -262,8 +302,14 @@ export function createAdminApi(deps: AdminApiDeps) {
       });
 
     const idemKey = inv.idempotencyKey;
-    if (!admin || !idemKey || !MUTATING.has(route.method))
-      return { response: stored(await call(admin)), replayed: false };
+    if (!admin || !idemKey || !MUTATING.has(route.method)) {
+      const result = await call(admin);
+      return {
+        response: stored(result),
+        replayed: false,
+        ...(result.stream ? { stream: result.stream } : {}),
+      };
+    }
     const claim = await deps.idempotency.claim(
       { orgId: admin.orgId, subjectId: admin.subjectId, key: idemKey },
       { method: route.method, path: inv.path, body: inv.raw },
