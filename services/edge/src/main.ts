@@ -20,6 +20,7 @@ import { createAdminApi } from './admin/admin-api.js';
 import { createAdminRpc } from './admin/admin-rpc.js';
 import { createArchiveRoutes } from './admin/archive-routes.js';
 import { createAuditRoutes } from './admin/audit-routes.js';
+import { createIdpRoutes } from './admin/idp-routes.js';
 import { createArchiveKeys } from './archive/archive-keys.js';
 import { createArchiveStore } from './archive/archive-store.js';
 import { createArchiveWriter } from './archive/archive-writer.js';
@@ -180,6 +181,12 @@ await runService(logger, async () => {
       ...createOrgKeyRoutes({ identityAdmin, policyAdmin, vaultAdmin, hopTimeoutMs }),
       ...createArchiveRoutes({ store: archiveStore, keys: archiveKeys }),
       ...createAuditRoutes({ audit, hopTimeoutMs }),
+      ...createIdpRoutes({
+        identityAdmin,
+        publish: (env) => bus.publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS),
+        logger,
+        hopTimeoutMs,
+      }),
     ],
   });
   const adminRpc = createAdminRpc(adminApi);
