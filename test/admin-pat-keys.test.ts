@@ -17,8 +17,8 @@ interface Reply {
   text: string;
 }
 
-/** The admin REST API of one edge. */
-function adminApi(edgeUrl: string) {
+/** The admin REST API of one edge; the session tokens it is handed go to `issued`. */
+function adminApi(edgeUrl: string, issued: string[] = []) {
   const call = async (
     method: string,
     path: string,
@@ -52,6 +52,7 @@ function adminApi(edgeUrl: string) {
     login: async (orgId: string, email: string, password = PASSWORD) => {
       const r = await call('POST', '/auth/login', { body: { org_id: orgId, email, password } });
       assert.equal(r.status, 200, r.text);
+      issued.push(r.json['access_token'] as string, r.json['refresh_token'] as string);
       return r.json['access_token'] as string;
     },
   };
@@ -90,7 +91,7 @@ describe('admin API: PAT keys (/api/v1/pat-keys)', function () {
     stack = await useStack();
     const org = await stack.seed();
     orgId = org.orgId;
-    api = adminApi(stack.edgeUrl);
+    api = adminApi(stack.edgeUrl, stack.issuedSecrets);
     const users = { admin: 'admin', viewer: 'viewer', auditor: 'auditor' } as const;
     for (const [name, role] of Object.entries(users))
       await seedAdmin(stack.operator, {

@@ -51,8 +51,17 @@ describe('no secret leaves where it belongs', () => {
     );
   });
 
-  /** Every secret issued in this test run: the upstream key and every org key. */
-  const canaries = () => [stack.sandboxAnthropicKey, ...stack.issuedOrgKeys];
+  /**
+   * Every secret issued in this test run: the upstream keys, every org key, the admin
+   * password the tests use, and the session tokens they were handed.
+   */
+  const canaries = () => [
+    stack.sandboxAnthropicKey,
+    stack.sandboxRotationKey,
+    'correct horse battery staple',
+    ...stack.issuedOrgKeys,
+    ...stack.issuedSecrets,
+  ];
 
   const assertClean = (where: string, texts: readonly string[]) => {
     for (const canary of canaries()) {
@@ -83,7 +92,7 @@ describe('no secret leaves where it belongs', () => {
     try {
       const tables = await admin.query<{ schema: string; name: string }>(
         `SELECT schemaname AS schema, tablename AS name FROM pg_tables
-         WHERE schemaname IN ('identity', 'posture', 'policy', 'vault', 'audit')`,
+         WHERE schemaname IN ('identity', 'posture', 'policy', 'vault', 'audit', 'billing')`,
       );
       assert.ok(tables.rows.length >= 6);
       for (const t of tables.rows) {

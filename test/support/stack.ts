@@ -16,6 +16,8 @@ export interface TestStack extends Stack {
   auditRows(orgId: string): Promise<AuditRowView[]>;
   /** Every org key issued by `seed` in this run (for canary scans). */
   issuedOrgKeys: string[];
+  /** Other secrets tests were handed (admin session tokens, exchanged tokens): canaries too. */
+  issuedSecrets: string[];
   /** Which of these request ids have an allow decision in the audit log (any org). */
   allowedRequestIds(requestIds: string[]): Promise<Set<string>>;
 }
@@ -65,9 +67,11 @@ async function start(): Promise<TestStack> {
   admin.on('error', () => undefined);
   const stopStack = stack.stop.bind(stack);
   const issuedOrgKeys: string[] = [];
+  const issuedSecrets: string[] = [];
   return Object.assign(stack, {
     collector,
     issuedOrgKeys,
+    issuedSecrets,
     seed: async (options: Partial<SeedOptions> = {}) => {
       const org = await seedOrg(stack.operator, {
         orgId: `org_${randomBytes(6).toString('hex')}`,
