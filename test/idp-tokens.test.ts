@@ -213,15 +213,17 @@ describe('IdP tokens for a Bank org (oidc-provider as the IdP, the official SDK)
       assert.equal(res.json.error?.type, 'authentication_error');
       assert.equal(res.json.token, undefined);
     }
-    const rows = await decisions(org.orgId, 1);
-    assert.ok(
-      rows.some(
-        (r) =>
-          eventOf(r).decision?.action === 'pat:token.exchange' &&
-          r.decision === 'deny' &&
-          r.reasons[0]?.code === 'idp_token_required',
-      ),
-      'the refused exchange is audited under the org',
+    // The refusal lands in the audit log asynchronously: wait for that row, not for any row.
+    await eventually(
+      async () =>
+        (await stack.auditRows(org.orgId)).some(
+          (r) =>
+            r.kind === 'decision' &&
+            eventOf(r).decision?.action === 'pat:token.exchange' &&
+            r.decision === 'deny' &&
+            r.reasons[0]?.code === 'idp_token_required',
+        ) || undefined,
+      'the refused exchange audited under the org',
     );
   });
 

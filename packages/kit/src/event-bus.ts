@@ -1,6 +1,7 @@
 import { create, toBinary, fromBinary } from '@bufbuild/protobuf';
 import {
   AckPolicy,
+  DeliverPolicy,
   jetstream,
   jetstreamManager,
   StorageType,
@@ -53,6 +54,12 @@ export interface ConsumeOptions {
   stream: string;
   durable: string;
   filterSubject?: string;
+  /**
+   * Where a consumer created now starts: "all" (the default: everything the stream retains,
+   * for consumers that must see every record) or "new" (only what is published from now on,
+   * for a consumer added to a stream that already holds history it has no use for).
+   */
+  startFrom?: 'all' | 'new';
   /** Handles one envelope; throwing leaves it unacked so it is redelivered. */
   handle: (envelope: EventEnvelope, msg: JsMsg) => Promise<void>;
   /** Keeps a message that is not an envelope at all; it is acked once kept (never retried). */
@@ -114,7 +121,7 @@ export async function connectEventBus(options: EventBusOptions): Promise<EventBu
       }
     },
 
-    async consume({ stream, durable, filterSubject, handle, reject }) {
+    async consume({ stream, durable, filterSubject, startFrom, handle, reject }) {
       const jsm = await jetstreamManager(nc);
       try {
         await jsm.consumers.info(stream, durable);
@@ -124,6 +131,7 @@ export async function connectEventBus(options: EventBusOptions): Promise<EventBu
           ack_policy: AckPolicy.Explicit,
           ack_wait: 30_000 * NANOS_PER_MS,
           max_deliver: -1,
+          ...(startFrom === 'new' ? { deliver_policy: DeliverPolicy.New } : {}),
           ...(filterSubject ? { filter_subject: filterSubject } : {}),
         });
       }

@@ -78,6 +78,8 @@ await runService(logger, async () => {
     stream: AUDIT_STREAM,
     durable: 'policy-settlements',
     filterSubject: 'audit.*.outcome',
+    // Outcomes published before this consumer existed were settled directly (or released).
+    startFrom: 'new',
     handle: async (env) => {
       if (env.payload.case !== 'outcome' || !env.payload.value.reservationId) return;
       const o = env.payload.value;
