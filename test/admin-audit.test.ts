@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { seedAdmin } from '@fortress/harness/stack/seed';
 import {
+  adminSession,
   ALLOWED_MODEL,
   DENIED_MODEL,
   eventually,
@@ -8,8 +8,6 @@ import {
   useStack,
   type TestStack,
 } from './support/stack.js';
-
-const PASSWORD = 'correct horse battery staple';
 
 describe('admin API: the audit log (/api/v1/audit), its export, the change log and verify', function () {
   this.timeout(120_000);
@@ -27,24 +25,8 @@ describe('admin API: the audit log (/api/v1/audit), its export, the change log a
   before(async () => {
     stack = await useStack();
     org = await stack.seed();
-    for (const role of ['auditor', 'viewer']) {
-      await seedAdmin(stack.operator, {
-        orgId: org.orgId,
-        email: `${role}@example.com`,
-        password: PASSWORD,
-        roles: [role],
-      });
-      const r = await fetch(`${stack.edgeUrl}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          org_id: org.orgId,
-          email: `${role}@example.com`,
-          password: PASSWORD,
-        }),
-      });
-      tokens[role] = ((await r.json()) as { access_token: string }).access_token;
-    }
+    for (const role of ['auditor', 'viewer'])
+      tokens[role] = await adminSession(stack, org.orgId, role);
     for (const model of [ALLOWED_MODEL, DENIED_MODEL])
       await postMessages(stack.edgeUrl, { headers: { 'x-api-key': org.orgKey }, model });
     await eventually(async () => {

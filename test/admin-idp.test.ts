@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { seedAdmin } from '@fortress/harness/stack/seed';
-import { eventually, useStack, type TestStack } from './support/stack.js';
-
-const PASSWORD = 'correct horse battery staple';
+import { adminSession, eventually, useStack, type TestStack } from './support/stack.js';
 
 describe('admin API: the org’s identity provider (/api/v1/idp)', function () {
   this.timeout(120_000);
@@ -26,20 +23,8 @@ describe('admin API: the org’s identity provider (/api/v1/idp)', function () {
   before(async () => {
     stack = await useStack();
     orgId = (await stack.seed()).orgId;
-    for (const role of ['admin', 'auditor', 'viewer']) {
-      await seedAdmin(stack.operator, {
-        orgId,
-        email: `${role}@example.com`,
-        password: PASSWORD,
-        roles: [role],
-      });
-      const r = await fetch(`${stack.edgeUrl}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ org_id: orgId, email: `${role}@example.com`, password: PASSWORD }),
-      });
-      tokens[role] = ((await r.json()) as { access_token: string }).access_token;
-    }
+    for (const role of ['admin', 'auditor', 'viewer'])
+      tokens[role] = await adminSession(stack, orgId, role);
   });
 
   it('sets the IdP with defaults filled in, shows it to every admin role, and logs the change', async () => {

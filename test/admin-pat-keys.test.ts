@@ -6,9 +6,15 @@ import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/conn
 import { PatKeyService, PatKeyStatus, SessionService } from '@fortress/proto/admin/v1/admin_pb';
 import type { ServiceProcess } from '@fortress/harness/stack/service-process';
 import { seedAdmin } from '@fortress/harness/stack/seed';
-import { ALLOWED_MODEL, eventually, useStack, type TestStack } from './support/stack.js';
+import {
+  ADMIN_PASSWORD,
+  ALLOWED_MODEL,
+  eventually,
+  useStack,
+  type TestStack,
+} from './support/stack.js';
 
-const PASSWORD = 'correct horse battery staple';
+const PASSWORD = ADMIN_PASSWORD;
 
 interface Reply {
   status: number;

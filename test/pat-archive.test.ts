@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_BUCKET } from '@fortress/harness/stack/stack';
-import { seedAdmin } from '@fortress/harness/stack/seed';
 import type { ServiceProcess } from '@fortress/harness/stack/service-process';
-import { ALLOWED_MODEL, eventually, useStack, type TestStack } from './support/stack.js';
-
-const PASSWORD = 'correct horse battery staple';
+import {
+  adminSession,
+  ALLOWED_MODEL,
+  eventually,
+  useStack,
+  type TestStack,
+} from './support/stack.js';
 
 interface ArchivedRecord {
   request_id: string;
@@ -39,16 +42,6 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
   let org: Awaited<ReturnType<TestStack['seed']>>;
   let s3: S3Client;
   const tokens: Record<string, string> = {};
-
-  const login = async (orgId: string, email: string) => {
-    const r = await fetch(`${stack.edgeUrl}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ org_id: orgId, email, password: PASSWORD }),
-    });
-    assert.equal(r.status, 200);
-    return ((await r.json()) as { access_token: string }).access_token;
-  };
 
   const readArchive = async (requestId: string, token: string, edgeUrl = stack.edgeUrl) => {
     const r = await fetch(`${edgeUrl}/api/v1/archive/${requestId}`, {
@@ -105,15 +98,8 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
   before(async () => {
     stack = await useStack();
     org = await stack.seed();
-    for (const role of ['auditor', 'admin', 'viewer', 'owner']) {
-      await seedAdmin(stack.operator, {
-        orgId: org.orgId,
-        email: `${role}@example.com`,
-        password: PASSWORD,
-        roles: [role],
-      });
-      tokens[role] = await login(org.orgId, `${role}@example.com`);
-    }
+    for (const role of ['auditor', 'admin', 'viewer', 'owner'])
+      tokens[role] = await adminSession(stack, org.orgId, role);
     s3 = new S3Client({
       region: stack.objectStore.region,
       endpoint: stack.objectStore.url,
@@ -192,13 +178,7 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
     }
     assert.equal((await fetch(`${stack.edgeUrl}/api/v1/archive/${sent.requestId}`)).status, 401);
     const other = await stack.seed();
-    await seedAdmin(stack.operator, {
-      orgId: other.orgId,
-      email: 'auditor@example.com',
-      password: PASSWORD,
-      roles: ['auditor'],
-    });
-    const otherAuditor = await login(other.orgId, 'auditor@example.com');
+    const otherAuditor = await adminSession(stack, other.orgId, 'auditor');
     assert.equal((await readArchive(sent.requestId, otherAuditor)).status, 404);
   });
 
@@ -206,13 +186,7 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
     const sent = await send(stack.edgeUrl, 'mine alone');
     await archived(sent.requestId);
     const victim = await stack.seed();
-    await seedAdmin(stack.operator, {
-      orgId: victim.orgId,
-      email: 'auditor@example.com',
-      password: PASSWORD,
-      roles: ['auditor'],
-    });
-    const auditor = await login(victim.orgId, 'auditor@example.com');
+    const auditor = await adminSession(stack, victim.orgId, 'auditor');
     // The victim org has an archive key of its own.
     await archived(
       (await send(stack.edgeUrl, 'warm up', { orgKey: victim.orgKey })).requestId,

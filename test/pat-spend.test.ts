@@ -41,6 +41,28 @@ function haikuCost(u: WireUsage): number {
   return Math.ceil(Math.round(exact * 1e6) / 1e6);
 }
 
+/** Starts a streaming Messages request on an edge (raw fetch: the test reads the bytes). */
+const streamRequest = (
+  edgeUrl: string,
+  orgKey: string,
+  opts: { content: string; maxTokens: number; signal?: AbortSignal },
+) =>
+  fetch(`${edgeUrl}/v1/messages`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'anthropic-version': '2023-06-01',
+      'x-api-key': orgKey,
+    },
+    body: JSON.stringify({
+      model: ALLOWED_MODEL,
+      max_tokens: opts.maxTokens,
+      stream: true,
+      messages: [{ role: 'user', content: opts.content }],
+    }),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+
 /** The final usage of an SSE body: message_start's, overlaid by the last message_delta's. */
 function streamUsage(body: string): WireUsage {
   let usage: WireUsage = {};
@@ -130,19 +152,9 @@ describe('PAT spend: worst case reserved, actual cost settled', () => {
   it('bills a client that disconnects mid-stream for what it used, and releases the rest', async () => {
     const org = await cappedOrg(10_000_000);
     const abort = new AbortController();
-    const res = await fetch(`${stack.edgeUrl}/v1/messages`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'anthropic-version': '2023-06-01',
-        'x-api-key': org.orgKey,
-      },
-      body: JSON.stringify({
-        model: ALLOWED_MODEL,
-        max_tokens: 2000,
-        stream: true,
-        messages: [{ role: 'user', content: 'a long story please FAKE_SLOW_STREAM:200' }],
-      }),
+    const res = await streamRequest(stack.edgeUrl, org.orgKey, {
+      content: 'a long story please FAKE_SLOW_STREAM:200',
+      maxTokens: 2000,
       signal: abort.signal,
     });
     assert.equal(res.status, 200);
@@ -169,19 +181,9 @@ describe('PAT spend: worst case reserved, actual cost settled', () => {
   it('settles from the outcome event when the policy cannot be reached at settlement time', async function () {
     this.timeout(90_000);
     const org = await cappedOrg(10_000_000);
-    const res = await fetch(`${stack.edgeUrl}/v1/messages`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'anthropic-version': '2023-06-01',
-        'x-api-key': org.orgKey,
-      },
-      body: JSON.stringify({
-        model: ALLOWED_MODEL,
-        max_tokens: 64,
-        stream: true,
-        messages: [{ role: 'user', content: 'FAKE_SLOW_STREAM:150 tell me a story' }],
-      }),
+    const res = await streamRequest(stack.edgeUrl, org.orgKey, {
+      content: 'FAKE_SLOW_STREAM:150 tell me a story',
+      maxTokens: 64,
     });
     assert.equal(res.status, 200);
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -251,19 +253,9 @@ describe('PAT spend: worst case reserved, actual cost settled', () => {
       const edges = [stack.edgeUrl, ...replicas.map((r) => `http://127.0.0.1:${r.ports.httpPort}`)];
       const results = await Promise.all(
         Array.from({ length: 200 }, async (_, i) => {
-          const res = await fetch(`${edges[i % edges.length]}/v1/messages`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'anthropic-version': '2023-06-01',
-              'x-api-key': org.orgKey,
-            },
-            body: JSON.stringify({
-              model: ALLOWED_MODEL,
-              max_tokens: 64,
-              stream: true,
-              messages: [{ role: 'user', content: `stream number ${i}` }],
-            }),
+          const res = await streamRequest(edges[i % edges.length] ?? '', org.orgKey, {
+            content: `stream number ${i}`,
+            maxTokens: 64,
           });
           return { status: res.status, body: await res.text(), retry: res.headers };
         }),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import Anthropic from '@anthropic-ai/sdk';
 import {
+  ADMIN_PASSWORD,
   DENIED_MODEL,
   eventually,
   postMessages,
@@ -58,7 +59,7 @@ describe('no secret leaves where it belongs', () => {
   const canaries = () => [
     stack.sandboxAnthropicKey,
     stack.sandboxRotationKey,
-    'correct horse battery staple',
+    ADMIN_PASSWORD,
     ...stack.issuedOrgKeys,
     ...stack.issuedSecrets,
   ];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startOtlpCollector, type OtlpCollector } from '@fortress/harness/stack/otlp-collector';
-import { seedOrg, type SeedOptions, type SeededOrg } from '@fortress/harness/stack/seed';
+import { seedAdmin, seedOrg, type SeedOptions, type SeededOrg } from '@fortress/harness/stack/seed';
 import { startStack, type Stack } from '@fortress/harness/stack/stack';
 
 /** The shared end-to-end stack, with a trace collector and helpers. */
@@ -177,4 +177,29 @@ export async function postMessages(
     headers: res.headers,
     json: text ? (JSON.parse(text) as never) : {},
   };
+}
+
+/** The password the tests give every admin they create (a canary of the secret scans). */
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+/**
+ * Creates an admin with one role in an org (through the operator, as `npm start` does) and
+ * signs in through the edge's admin API; returns the access token. Tokens are canaries.
+ */
+export async function adminSession(
+  stack: TestStack,
+  orgId: string,
+  role: string,
+  email = `${role}@example.com`,
+): Promise<string> {
+  await seedAdmin(stack.operator, { orgId, email, password: ADMIN_PASSWORD, roles: [role] });
+  const r = await fetch(`${stack.edgeUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ org_id: orgId, email, password: ADMIN_PASSWORD }),
+  });
+  const j = (await r.json()) as { access_token?: string; refresh_token?: string };
+  if (r.status !== 200 || !j.access_token) throw new Error(`login of ${email} failed: ${r.status}`);
+  stack.issuedSecrets.push(j.access_token, j.refresh_token ?? '');
+  return j.access_token;
 }

@@ -3,6 +3,7 @@ import { PrincipalKind, type Principal } from '@fortress/proto/common/v1/common_
 import type { Logger } from '@fortress/kit/log';
 import type { DecisionChain, RequestFacts } from '../chain/decision-chain.js';
 import { BodyTooLargeError, readBody } from '../http/read-body.js';
+import { bearerToken } from './parse-body.js';
 import { IDEMPOTENCY_KEY, type IdempotencyStore, type StoredResponse } from './idempotency.js';
 import {
   PROBLEM_JSON,
@@ -96,9 +97,6 @@ function matcher(path: string): (p: string) => string[] | undefined {
     return params;
   };
 }
-
-const bearer = (req: IncomingMessage) =>
-  /^Bearer\s+(\S+)$/i.exec(String(req.headers['authorization'] ?? '').trim())?.[1] ?? '';
 
 /**
  * The admin REST API (`/api/v1/…`). Every call but sign-in goes through the same chain as
@@ -235,7 +233,7 @@ export function createAdminApi(deps: AdminApiDeps) {
       query: u.searchParams,
       body,
       raw,
-      token: bearer(req),
+      token: bearerToken(req.headers['authorization']),
       idempotencyKey: idemKey,
       path: u.pathname,
     });

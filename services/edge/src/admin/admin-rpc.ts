@@ -35,6 +35,7 @@ import {
 } from '@fortress/proto/admin/v1/admin_pb';
 import type { RequestFacts } from '../chain/decision-chain.js';
 import type { AdminApi } from './admin-api.js';
+import { bearerToken } from './parse-body.js';
 import { problemOf } from './problem.js';
 
 const factsKey = createContextKey<RequestFacts | undefined>(undefined, {
@@ -73,7 +74,7 @@ export function createAdminRpc(api: AdminApi) {
   ): Promise<MessageShape<O>> => {
     const facts = ctx.values.get(factsKey);
     if (!facts) throw new ConnectError('no request facts', Code.Internal);
-    const token = /^Bearer\s+(\S+)$/i.exec(ctx.requestHeader.get('authorization') ?? '')?.[1] ?? '';
+    const token = bearerToken(ctx.requestHeader.get('authorization'));
     try {
       const body = await api.invoke(route, {
         facts,

@@ -1,5 +1,4 @@
 import { toJson } from '@bufbuild/protobuf';
-import { timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { Client } from '@connectrpc/connect';
 import {
   ExportFormat,
@@ -10,6 +9,7 @@ import {
 } from '@fortress/proto/audit/v1/audit_pb';
 import { Decision } from '@fortress/proto/common/v1/common_pb';
 import type { AdminRoute } from './admin-api.js';
+import { queryTime } from './parse-body.js';
 import { problems, ProblemError } from './problem.js';
 
 const JSON_OUT = { useProtoFieldName: true } as const;
@@ -25,16 +25,8 @@ function filters(q: URLSearchParams) {
   const decisionName = q.get('decision') ?? '';
   if (decisionName && decisionName !== 'allow' && decisionName !== 'deny')
     throw new ProblemError(problems.badRequest('decision must be allow or deny', 'decision'));
-  const at = (name: string): Timestamp | undefined => {
-    const v = q.get(name);
-    if (v === null) return undefined;
-    const d = new Date(v);
-    if (Number.isNaN(d.getTime()))
-      throw new ProblemError(problems.badRequest(`${name} must be an RFC 3339 time`, name));
-    return timestampFromDate(d);
-  };
-  const since = at('since');
-  const until = at('until');
+  const since = queryTime(q, 'since');
+  const until = queryTime(q, 'until');
   return {
     kind,
     decision:

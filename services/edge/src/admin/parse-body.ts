@@ -1,4 +1,5 @@
 import { fromJson, type DescMessage, type JsonValue, type MessageShape } from '@bufbuild/protobuf';
+import { timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { problems, ProblemError } from './problem.js';
 
 /**
@@ -23,4 +24,19 @@ export function parseBody<S extends DescMessage>(schema: S, body: unknown): Mess
       ),
     );
   }
+}
+
+/** A time from the query string (RFC 3339), undefined when absent; anything else is a 400. */
+export function queryTime(query: URLSearchParams, name: string): Timestamp | undefined {
+  const v = query.get(name);
+  if (v === null) return undefined;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime()))
+    throw new ProblemError(problems.badRequest(`${name} must be an RFC 3339 time`, name));
+  return timestampFromDate(d);
+}
+
+/** The bearer token of an Authorization header ("" when there is none). */
+export function bearerToken(authorization: string | null | undefined): string {
+  return /^Bearer\s+(\S+)$/i.exec((authorization ?? '').trim())?.[1] ?? '';
 }

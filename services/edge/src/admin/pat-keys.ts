@@ -1,10 +1,5 @@
 import { create, toJson } from '@bufbuild/protobuf';
-import {
-  timestampDate,
-  timestampFromDate,
-  timestampNow,
-  type Timestamp,
-} from '@bufbuild/protobuf/wkt';
+import { timestampDate, timestampNow, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import {
   CreatePatKeyRequestSchema,
@@ -30,7 +25,7 @@ import {
 import { newId } from '@fortress/kit/ids';
 import { canonicalModel, priceOf, type PriceBook } from '@fortress/pricing/price-book';
 import type { AdminCall, AdminResult, AdminRoute } from './admin-api.js';
-import { parseBody } from './parse-body.js';
+import { parseBody, queryTime } from './parse-body.js';
 import { problems, ProblemError } from './problem.js';
 
 /** What the PAT key routes need. */
@@ -330,16 +325,8 @@ export function createPatKeyRoutes(deps: PatKeyRoutesDeps): AdminRoute[] {
         const { admin, params, query } = call;
         const id = params[0] as string;
         const limits = await existing(admin.orgId, id);
-        const at = (name: string) => {
-          const v = query.get(name);
-          if (v === null) return undefined;
-          const d = new Date(v);
-          if (Number.isNaN(d.getTime()))
-            throw new ProblemError(problems.badRequest(`${name} must be an RFC 3339 time`, name));
-          return timestampFromDate(d);
-        };
-        const since = at('since');
-        const until = at('until');
+        const since = queryTime(query, 'since');
+        const until = queryTime(query, 'until');
         const u = await audit.summarizeUsage(
           {
             orgId: admin.orgId,
