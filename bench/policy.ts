@@ -86,6 +86,7 @@ const model: OrgModel = {
   ],
   patLimits: [],
   redaction: {},
+  connectors: [],
 };
 
 const principal = create(PrincipalSchema, {

@@ -104,6 +104,7 @@ await runService(logger, async () => {
           publishChange: (env) => bus.publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS),
           announce: (orgId, version) =>
             bus.broadcast(CHANGED, Buffer.from(JSON.stringify({ orgId, version }))),
+          notify: rpcDeps.notify,
         }),
       );
     },

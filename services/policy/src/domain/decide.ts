@@ -5,6 +5,7 @@ import {
   TOOL_PATTERN,
   connectorOf,
   resourceTypeOf,
+  type ConnectorModel,
   type OrgModel,
   type RedactionProfile,
 } from './model.js';
@@ -33,6 +34,8 @@ export interface Verdict {
   maxTokensClamp: number;
   /** On allow: what to redact from tool results. */
   redaction: RedactionProfile;
+  /** On allow of an MCP action: the connectors it may use. */
+  connectors: ConnectorModel[];
 }
 
 const NONE: RedactionProfile = { kinds: [], custom: [] };
@@ -43,6 +46,7 @@ const deny = (code: string, message: string, ruleId = 'default-deny'): Verdict =
   credentialRef: '',
   maxTokensClamp: 0,
   redaction: NONE,
+  connectors: [],
 });
 
 /** Why the request is structurally outside what the principal may even ask for, if it is. */
@@ -192,6 +196,62 @@ export function decide(
           : '',
     maxTokensClamp: clamp,
     redaction: redactionFor(input, model),
+    connectors: [],
+  };
+}
+
+/** Connectors whose tools are served: created and tested, and not killed. */
+const SERVED: ReadonlySet<string> = new Set(['active', 'offline']);
+
+/**
+ * The connector gate of a tool call the roles allow: the connector must exist and be served
+ * (a PENDING connector has not passed its test; a KILLED one is denied on every replica as soon
+ * as the kill is saved). An OFFLINE connector is still tried: a success brings it back.
+ */
+export function gateConnector(verdict: Verdict, input: DecisionInput, model: OrgModel): Verdict {
+  if (!verdict.allow || input.resourceType !== 'tool') return verdict;
+  const id = connectorOf(input.resourceId);
+  const connector = model.connectors.find((c) => c.id === id);
+  if (!connector)
+    return deny('unknown_tool', `tool "${input.resourceId}" does not exist`, 'connector');
+  if (connector.status === 'killed')
+    return deny(
+      'connector_killed',
+      `connector "${id}" has been disabled by an administrator`,
+      `connector/${id}/killed`,
+    );
+  if (!SERVED.has(connector.status))
+    return deny(
+      'connector_pending',
+      `connector "${id}" has not passed its connection test yet`,
+      `connector/${id}/pending`,
+    );
+  return { ...verdict, connectors: [connector] };
+}
+
+/** The action of listing an org's tools as a whole. */
+export const TOOLS_LIST_ACTION = 'mcp:tools.list';
+
+/**
+ * Listing tools (`tools/list`): allowed to an MCP principal, with the connectors whose tools
+ * may be shown; which tools the caller then sees is decided tool by tool (Explain).
+ */
+export function decideToolCatalog(input: DecisionInput, model: OrgModel): Verdict {
+  if (!input.principal.products.includes(Product.MCP))
+    return deny('wrong_product', 'this api key is not issued for MCP');
+  return {
+    allow: true,
+    reasons: [
+      {
+        code: 'allowed',
+        message: 'the tools are listed, filtered tool by tool',
+        ruleId: 'catalog',
+      },
+    ],
+    credentialRef: '',
+    maxTokensClamp: 0,
+    redaction: NONE,
+    connectors: model.connectors.filter((c) => SERVED.has(c.status)),
   };
 }
 
@@ -234,5 +294,6 @@ export function decideCatalog(input: DecisionInput, model: OrgModel): Verdict {
     credentialRef: p.patKeyId,
     maxTokensClamp: 0,
     redaction: NONE,
+    connectors: [],
   };
 }

@@ -96,7 +96,38 @@ export interface RedactionProfile {
   custom: Array<{ id: string; pattern: string; mask: string }>;
 }
 
-/** An org's three-layer model, plus PAT limits and redaction profiles. */
+/** The connector catalog's types ("mcp" is an upstream MCP server). */
+export const CONNECTOR_TYPES = [
+  'zendesk',
+  'slack',
+  'github',
+  'jira',
+  'salesforce',
+  'accounting',
+  'mcp',
+] as const;
+
+/** Where a connector is in its life (M3). */
+export type ConnectorStatus = 'pending' | 'active' | 'offline' | 'killed';
+
+/** One SaaS account or upstream MCP server of an org; its credential is the vault's `id`. */
+export interface ConnectorModel {
+  /** The tool prefix: its tools are `<id>__<action>`. */
+  id: string;
+  /** Catalog type ("zendesk", …, or "mcp" for an upstream MCP server); fixed once created. */
+  type: string;
+  label: string;
+  baseUrl: string;
+  /** Settings that are not secret. */
+  settings: Record<string, string>;
+  status: ConnectorStatus;
+  statusReason: string;
+  /** ISO times. */
+  statusChangedAt: string;
+  createdAt: string;
+}
+
+/** An org's three-layer model, plus PAT limits, redaction profiles and connectors. */
 export interface OrgModel {
   roles: RoleModel[];
   toggles: Toggle[];
@@ -104,6 +135,7 @@ export interface OrgModel {
   patLimits: PatLimits[];
   /** By "<role>/<connector>". */
   redaction: Record<string, RedactionProfile>;
+  connectors: ConnectorModel[];
 }
 
 /** An org's model at one version. */
@@ -120,6 +152,7 @@ export const EMPTY_MODEL: OrgModel = {
   rules: [],
   patLimits: [],
   redaction: {},
+  connectors: [],
 };
 
 /** Actions on models (PAT Fortress). */
@@ -129,7 +162,7 @@ export const PAT_ACTIONS = [
   'pat:models.list',
 ] as const;
 /** Actions on tools (MCP Fortress). */
-export const MCP_ACTIONS = ['mcp:tools.call'] as const;
+export const MCP_ACTIONS = ['mcp:tools.call', 'mcp:tools.list'] as const;
 /** Objects of the admin plane. */
 /** Reading the PAT archive (every prompt and response): audit roles only (owner, auditor). */
 export const ARCHIVE_READ_ACTION = 'admin:archive.read';
@@ -165,6 +198,8 @@ export const ALL_ACTIONS: readonly string[] = [...PAT_ACTIONS, ...MCP_ACTIONS, .
 
 /** Names embedded in Cedar string literals and rule ids: no quotes, no slashes, no spaces. */
 export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** Connector ids: short enough that `<id>__<action>` fits the 64 characters of a tool name. */
+export const CONNECTOR_ID_PATTERN = /^(?!.*__)[a-z](?:[a-z0-9_-]{0,22}[a-z0-9-])?$/;
 /** Tool names (valid for MCP clients that require it). */
 export const TOOL_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 export const WILDCARD = '*';

@@ -12,6 +12,7 @@ const deny = (code: string, message: string): Verdict => ({
   credentialRef: '',
   maxTokensClamp: 0,
   redaction: { kinds: [], custom: [] },
+  connectors: [],
 });
 
 /**
@@ -39,5 +40,6 @@ export function decideSession(principal: Principal, deviceCompliant: boolean): V
     credentialRef: SESSION_CREDENTIAL_REF,
     maxTokensClamp: 0,
     redaction: { kinds: [], custom: [] },
+    connectors: [],
   };
 }

@@ -1,8 +1,10 @@
 import { isIP } from 'node:net';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import {
+  ConnectorStatus,
   Effect,
   RedactionKind,
+  type Connector as ConnectorMsg,
   type Grant as GrantMsg,
   type PatLimits as PatLimitsMsg,
   type PolicyModel,
@@ -17,10 +19,14 @@ import { clip } from '@fortress/kit/validate';
 import { isKnownTimeZone } from '../domain/local-clock.js';
 import {
   ADMIN_ACTIONS,
+  CONNECTOR_ID_PATTERN,
+  CONNECTOR_TYPES,
   NAME_PATTERN,
   TOOL_PATTERN,
   WILDCARD,
   type Condition,
+  type ConnectorModel,
+  type ConnectorStatus as Status,
   type Grant,
   type OrgModel,
   type PatLimits,
@@ -184,6 +190,78 @@ function condition(r: RuleMsg, field: string): Condition {
   }
 }
 
+/** Setting names that would put a secret outside the vault. */
+const SECRET_SETTING = /(secret|token|password|passwd|api[_-]?key|private)/i;
+
+/** Where a connector's API is: http(s), no credentials, no fragment. */
+function baseUrl(field: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad(field, `"${clip(value)}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw bad(field, 'must be an http or https URL');
+  if (url.username || url.password)
+    throw bad(field, 'must not carry credentials: they belong in the vault');
+  if (url.hash || value.length > 2048)
+    throw bad(field, 'must be at most 2048 characters, no fragment');
+  return url.toString().replace(/\/$/, '');
+}
+
+/** The status a connector message names, if any. */
+export function connectorStatusFrom(status: ConnectorStatus): Status | undefined {
+  switch (status) {
+    case ConnectorStatus.PENDING:
+      return 'pending';
+    case ConnectorStatus.ACTIVE:
+      return 'active';
+    case ConnectorStatus.OFFLINE:
+      return 'offline';
+    case ConnectorStatus.KILLED:
+      return 'killed';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A connector's configuration from its message (id, type, label, base URL, settings). The
+ * status is the caller's: a new connector starts PENDING, an edit keeps its status.
+ */
+export function connectorConfigFrom(
+  c: ConnectorMsg | undefined,
+  field = 'connector',
+): Pick<ConnectorModel, 'id' | 'type' | 'label' | 'baseUrl' | 'settings'> {
+  if (!c) throw bad(field, 'is required');
+  if (!CONNECTOR_ID_PATTERN.test(c.id))
+    throw bad(
+      `${field}.id`,
+      `"${clip(c.id)}" must be 1–24 lowercase letters, digits, "_" or "-", starting with a letter, without "__"`,
+    );
+  if (!(CONNECTOR_TYPES as readonly string[]).includes(c.type))
+    throw bad(`${field}.type`, `"${clip(c.type)}" must be one of ${CONNECTOR_TYPES.join(', ')}`);
+  const entries = Object.entries(c.settings);
+  if (entries.length > 20) throw bad(`${field}.settings`, 'must have at most 20 entries');
+  for (const [k, v] of entries) {
+    name(`${field}.settings`, k);
+    if (SECRET_SETTING.test(k))
+      throw bad(
+        `${field}.settings["${clip(k)}"]`,
+        'looks like a secret: secrets belong in the vault',
+      );
+    text(`${field}.settings["${clip(k)}"]`, v, 512);
+  }
+  return {
+    id: c.id,
+    type: c.type,
+    label: text(`${field}.label`, c.label || c.id, 128),
+    baseUrl: baseUrl(`${field}.base_url`, c.baseUrl),
+    settings: Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
 /** A rule from its message; a missing id gets a fresh one. */
 export function ruleFrom(r: RuleMsg | undefined, field = 'rule'): Rule {
   if (!r) throw bad(field, 'is required');
@@ -243,6 +321,13 @@ export function modelFrom(m: PolicyModel | undefined, field = 'proposed'): OrgMo
     toggles: (m?.toggles ?? []).map((t, i) => toggleFrom(t, `${field}.toggles[${i}]`)),
     rules: (m?.rules ?? []).map((r, i) => ruleFrom(r, `${field}.rules[${i}]`)),
     patLimits: (m?.patLimits ?? []).map((l, i) => patLimitsFrom(l, `${field}.pat_limits[${i}]`)),
+    connectors: (m?.connectors ?? []).map((c, i) => ({
+      ...connectorConfigFrom(c, `${field}.connectors[${i}]`),
+      status: connectorStatusFrom(c.status) ?? 'active',
+      statusReason: text(`${field}.connectors[${i}].status_reason`, c.statusReason),
+      statusChangedAt: new Date(0).toISOString(),
+      createdAt: new Date(0).toISOString(),
+    })),
     redaction: Object.fromEntries(
       Object.entries(m?.redaction ?? {}).map(([k, v]) => [
         k,

@@ -1,13 +1,38 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
+  ConnectorSchema,
+  ConnectorStatus,
   Effect,
   PolicyModelSchema,
   RedactionKind,
+  type Connector,
   type PolicyModel,
   type RuleSchema,
 } from '@fortress/proto/policy/v1/policy_pb';
-import type { OrgModel, RedactionProfile, Rule } from '../domain/model.js';
+import type { ConnectorModel, OrgModel, RedactionProfile, Rule } from '../domain/model.js';
+
+const STATUS = {
+  pending: ConnectorStatus.PENDING,
+  active: ConnectorStatus.ACTIVE,
+  offline: ConnectorStatus.OFFLINE,
+  killed: ConnectorStatus.KILLED,
+} as const;
+
+/** A connector as its protobuf message. */
+export function connectorToProto(c: ConnectorModel): Connector {
+  return create(ConnectorSchema, {
+    id: c.id,
+    type: c.type,
+    label: c.label,
+    baseUrl: c.baseUrl,
+    settings: c.settings,
+    status: STATUS[c.status],
+    statusReason: c.statusReason,
+    statusChangedAt: timestampFromDate(new Date(c.statusChangedAt)),
+    createdAt: timestampFromDate(new Date(c.createdAt)),
+  });
+}
 
 const redaction = (p: RedactionProfile) => ({
   kinds: p.kinds.map(
@@ -83,5 +108,6 @@ export function modelToProto(m: OrgModel): PolicyModel {
       ...(createdAt ? { createdAt: timestampFromDate(new Date(createdAt)) } : {}),
     })),
     redaction: Object.fromEntries(Object.entries(m.redaction).map(([k, v]) => [k, redaction(v)])),
+    connectors: m.connectors.map(connectorToProto),
   });
 }

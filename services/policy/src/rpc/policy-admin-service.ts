@@ -1,7 +1,11 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
+  ConnectorStatus,
+  DeleteConnectorResponseSchema,
   DeletePatLimitsResponseSchema,
+  PutConnectorResponseSchema,
+  SetConnectorStatusResponseSchema,
   DeleteRoleResponseSchema,
   DeleteRuleResponseSchema,
   GetPolicyResponseSchema,
@@ -18,17 +22,24 @@ import { requireId, requireText } from '@fortress/kit/validate';
 import type { CedarEngine } from '../adapters/cedar/cedar-engine.js';
 import type { PolicyStore } from '../adapters/pg/policy-store.js';
 import { compileModel } from '../domain/compile.js';
-import { NAME_PATTERN, type OrgModel } from '../domain/model.js';
+import {
+  CONNECTOR_ID_PATTERN,
+  NAME_PATTERN,
+  type ConnectorModel,
+  type OrgModel,
+} from '../domain/model.js';
 import type { PolicyCache } from '../domain/policy-cache.js';
 import {
+  connectorConfigFrom,
+  connectorStatusFrom,
   patLimitsFrom,
   redactionFrom,
   roleFrom,
   ruleFrom,
   toggleFrom,
 } from './model-from-proto.js';
-import { modelToProto } from './model-to-proto.js';
-import { changeEnvelope } from './policy-events.js';
+import { connectorToProto, modelToProto } from './model-to-proto.js';
+import { changeEnvelope, notificationEnvelope } from './policy-events.js';
 
 /** What the admin handlers need. */
 export interface PolicyAdminDeps {
@@ -39,6 +50,9 @@ export interface PolicyAdminDeps {
   publishChange: (envelope: EventEnvelope) => Promise<void>;
   /** Tells every replica that an org's policy changed. */
   announce: (orgId: string, version: number) => void;
+  /** Publishes a webhook notification (connector.killed); best effort. */
+  notify?: (envelope: EventEnvelope) => void;
+  now?: () => Date;
 }
 
 /** One entity's change, for the change log. */
@@ -46,7 +60,7 @@ interface Change {
   next: OrgModel;
   type: string;
   id: string;
-  operation: 'create' | 'update' | 'delete' | 'revoke';
+  operation: 'create' | 'update' | 'delete' | 'revoke' | 'kill' | 'enable' | 'status';
   before: unknown;
   after: unknown;
 }
@@ -114,6 +128,13 @@ export function createPolicyAdminRpc(
     removing ? 'delete' : before === undefined ? 'create' : 'update';
   const mustExist = (before: unknown, what: string) => {
     if (before === undefined) throw new NotFoundError('not_found', `${what} does not exist`);
+  };
+
+  const now = () => (deps.now ?? (() => new Date()))().toISOString();
+  const connectorId = (id: string) => {
+    if (!CONNECTOR_ID_PATTERN.test(id))
+      throw new InvalidArgumentError('connector_id', `"${id.slice(0, 40)}" is not a connector id`);
+    return id;
   };
 
   return {
@@ -278,6 +299,113 @@ export function createPolicyAdminRpc(
         };
       });
       return create(PutRedactionResponseSchema, { version });
+    },
+
+    async putConnector(req) {
+      const config = connectorConfigFrom(req.connector);
+      let saved: ConnectorModel | undefined;
+      const version = await apply(req.orgId, req.actorId, (m) => {
+        const before = m.connectors.find((c) => c.id === config.id);
+        if (before && before.type !== config.type)
+          throw new FailedPreconditionError(
+            'connector_type_fixed',
+            `connector "${config.id}" is a ${before.type} connector; its type cannot change`,
+          );
+        const at = now();
+        saved = before
+          ? { ...before, ...config }
+          : { ...config, status: 'pending', statusReason: '', statusChangedAt: at, createdAt: at };
+        const { next } = upsert(m.connectors, (c) => c.id, config.id, saved);
+        return {
+          next: { ...m, connectors: next },
+          type: 'connector',
+          id: config.id,
+          operation: before ? 'update' : 'create',
+          before,
+          after: saved,
+        };
+      });
+      return create(PutConnectorResponseSchema, {
+        version,
+        ...(saved ? { connector: connectorToProto(saved) } : {}),
+      });
+    },
+
+    async setConnectorStatus(req) {
+      const id = connectorId(req.connectorId);
+      const status = connectorStatusFrom(req.status);
+      if (!status || status === 'pending')
+        throw new InvalidArgumentError('status', 'status must be ACTIVE, OFFLINE or KILLED');
+      const expected =
+        req.expectedStatus === ConnectorStatus.UNSPECIFIED
+          ? undefined
+          : connectorStatusFrom(req.expectedStatus);
+      const reason = req.reason.trim().slice(0, 512);
+      const stale = new FailedPreconditionError('status_changed', 'the connector status changed');
+      let saved: ConnectorModel | undefined;
+      let version: string;
+      try {
+        version = await apply(req.orgId, req.actorId, (m) => {
+          const before = m.connectors.find((c) => c.id === id);
+          mustExist(before, `connector "${id}"`);
+          if (!before) throw stale;
+          if (expected && before.status !== expected) throw stale;
+          saved = { ...before, status, statusReason: reason, statusChangedAt: now() };
+          const { next } = upsert(m.connectors, (c) => c.id, id, saved);
+          return {
+            next: { ...m, connectors: next },
+            type: 'connector',
+            id,
+            operation:
+              status === 'killed' ? 'kill' : before.status === 'killed' ? 'enable' : 'status',
+            before,
+            after: saved,
+          };
+        });
+      } catch (err) {
+        if (err !== stale) throw err;
+        const current = (
+          await deps.store.load(requireId('org_id', req.orgId, 'org'))
+        ).model.connectors.find((c) => c.id === id);
+        return create(SetConnectorStatusResponseSchema, {
+          applied: false,
+          ...(current ? { connector: connectorToProto(current) } : {}),
+        });
+      }
+      if (status === 'killed' && deps.notify)
+        deps.notify(
+          notificationEnvelope(req.orgId, 'connector.killed', {
+            connectorId: id,
+            reason,
+            actorId: req.actorId,
+          }),
+        );
+      return create(SetConnectorStatusResponseSchema, {
+        version,
+        applied: true,
+        ...(saved ? { connector: connectorToProto(saved) } : {}),
+      });
+    },
+
+    async deleteConnector(req) {
+      const id = connectorId(req.connectorId);
+      const version = await apply(req.orgId, req.actorId, (m) => {
+        const { next, before } = upsert(m.connectors, (c) => c.id, id, undefined);
+        mustExist(before, `connector "${id}"`);
+        // Its redaction profiles go with it; its grants stay (they name tools, harmless alone).
+        const redaction = Object.fromEntries(
+          Object.entries(m.redaction).filter(([k]) => !k.endsWith(`/${id}`)),
+        );
+        return {
+          next: { ...m, connectors: next, redaction },
+          type: 'connector',
+          id,
+          operation: 'delete',
+          before,
+          after: undefined,
+        };
+      });
+      return create(DeleteConnectorResponseSchema, { version });
     },
   };
 }

@@ -25,8 +25,11 @@ import { cedarRequest, type DecisionInput } from '../domain/cedar-request.js';
 import { compileModel, namedResources } from '../domain/compile.js';
 import {
   CATALOG_ACTION,
+  TOOLS_LIST_ACTION,
   decide,
   decideCatalog,
+  decideToolCatalog,
+  gateConnector,
   type DecisionReason,
   type Verdict,
 } from '../domain/decide.js';
@@ -40,6 +43,7 @@ import {
 } from '../domain/session-decision.js';
 import { decisionInput } from './decision-input.js';
 import { modelFrom } from './model-from-proto.js';
+import { connectorToProto } from './model-to-proto.js';
 import { notificationEnvelope } from './policy-events.js';
 
 /** What the decision point needs. */
@@ -89,7 +93,7 @@ function verdictOf(
   zones: readonly string[],
   authorize: Parameters<typeof decide>[2],
 ): Verdict {
-  return decide(input, model, authorize, cedarRequest(input, zones));
+  return gateConnector(decide(input, model, authorize, cedarRequest(input, zones)), input, model);
 }
 
 /** The PolicyService handlers: decisions, settlements, explanations and simulations. */
@@ -146,7 +150,9 @@ export function createPolicyRpc(deps: PolicyRpcDeps): Partial<ServiceImpl<typeof
       const verdict =
         input.action === CATALOG_ACTION && input.resourceId === ''
           ? decideCatalog(input, policy.model)
-          : verdictOf(input, policy.model, policy.compiled.zones, stateful(orgId));
+          : input.action === TOOLS_LIST_ACTION
+            ? decideToolCatalog(input, policy.model)
+            : verdictOf(input, policy.model, policy.compiled.zones, stateful(orgId));
       if (!verdict.allow) {
         if (
           input.action === 'pat:messages.create' &&
@@ -241,6 +247,7 @@ export function createPolicyRpc(deps: PolicyRpcDeps): Partial<ServiceImpl<typeof
             ),
             custom: verdict.redaction.custom,
           },
+          connectors: verdict.connectors.map(connectorToProto),
           ...(reservation
             ? {
                 reservation: {

@@ -203,6 +203,7 @@ export const orgModel: fc.Arbitrary<OrgModel> = fc.record({
     .map((rs) => rs.map((r, i) => ({ id: `r${i}`, ...r }))),
   patLimits: fc.uniqueArray(patLimits, { selector: (l) => l.patKeyId, maxLength: PAT_KEYS.length }),
   redaction: fc.constant({}),
+  connectors: fc.constant([]),
 });
 
 const now = fc

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fortress/policy/v1/policy.proto.
  */
 export const file_fortress_policy_v1_policy: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mb3J0cmVzcy9wb2xpY3kvdjEvcG9saWN5LnByb3RvEhJmb3J0cmVzcy5wb2xpY3kudjEiYwoIUmVzb3VyY2USDAoEdHlwZRgBIAEoCRIKCgJpZBgCIAEoCRIUCgxjb25uZWN0b3JfaWQYAyABKAkSEgoKcGF0X2tleV9pZBgEIAEoCRITCgtkZXN0cnVjdGl2ZRgFIAEoCCI1CgtRdW90YURlbWFuZBIWCg5zcGVuZF9taWNyb3VzZBgBIAEoBBIOCgZ0b2tlbnMYAiABKAQilQIKDURlY2lkZVJlcXVlc3QSMAoJcHJpbmNpcGFsGAEgASgLMh0uZm9ydHJlc3MuY29tbW9uLnYxLlByaW5jaXBhbBIOCgZhY3Rpb24YAiABKAkSLgoIcmVzb3VyY2UYAyABKAsyHC5mb3J0cmVzcy5wb2xpY3kudjEuUmVzb3VyY2USMwoHY29udGV4dBgEIAEoCzIiLmZvcnRyZXNzLmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBIvCgZkZW1hbmQYBSABKAsyHy5mb3J0cmVzcy5wb2xpY3kudjEuUXVvdGFEZW1hbmQSEgoKbWF4X3Rva2VucxgGIAEoDRIYChBkZXZpY2VfY29tcGxpYW50GAcgASgIIjoKDUN1c3RvbVBhdHRlcm4SCgoCaWQYASABKAkSDwoHcGF0dGVybhgCIAEoCRIMCgRtYXNrGAMgASgJIncKEFJlZGFjdGlvblByb2ZpbGUSMAoFa2luZHMYASADKA4yIS5mb3J0cmVzcy5wb2xpY3kudjEuUmVkYWN0aW9uS2luZBIxCgZjdXN0b20YAiADKAsyIS5mb3J0cmVzcy5wb2xpY3kudjEuQ3VzdG9tUGF0dGVybiJ3CgtSZXNlcnZhdGlvbhIKCgJpZBgBIAEoCRIWCg5zcGVuZF9taWNyb3VzZBgCIAEoBBIOCgZ0b2tlbnMYAyABKAQSNAoQbGVhc2VfZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirgEKC09ibGlnYXRpb25zEhYKDmNyZWRlbnRpYWxfcmVmGAEgASgJEhgKEG1heF90b2tlbnNfY2xhbXAYAiABKA0SNwoJcmVkYWN0aW9uGAMgASgLMiQuZm9ydHJlc3MucG9saWN5LnYxLlJlZGFjdGlvblByb2ZpbGUSNAoLcmVzZXJ2YXRpb24YBCABKAsyHy5mb3J0cmVzcy5wb2xpY3kudjEuUmVzZXJ2YXRpb24ihAIKDkRlY2lkZVJlc3BvbnNlEi4KCGRlY2lzaW9uGAEgASgOMhwuZm9ydHJlc3MuY29tbW9uLnYxLkRlY2lzaW9uEisKB3JlYXNvbnMYAiADKAsyGi5mb3J0cmVzcy5jb21tb24udjEuUmVhc29uEjQKC29ibGlnYXRpb25zGAMgASgLMh8uZm9ydHJlc3MucG9saWN5LnYxLk9ibGlnYXRpb25zEhYKDmRlY2lzaW9uX3Rva2VuGAQgASgJEhYKDnBvbGljeV92ZXJzaW9uGAUgASgJEi8KC3JldHJ5X2FmdGVyGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJfCg1TZXR0bGVSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIWCg5yZXNlcnZhdGlvbl9pZBgCIAEoCRIWCg5zcGVuZF9taWNyb3VzZBgDIAEoBBIOCgZ0b2tlbnMYBCABKAQiIQoOU2V0dGxlUmVzcG9uc2USDwoHc2V0dGxlZBgBIAEoCCKLAQoLRW50aXRsZW1lbnQSLgoIcmVzb3VyY2UYASABKAsyHC5mb3J0cmVzcy5wb2xpY3kudjEuUmVzb3VyY2USDgoGYWN0aW9uGAIgASgJEg8KB2FsbG93ZWQYAyABKAgSKwoHcmVhc29ucxgEIAMoCzIaLmZvcnRyZXNzLmNvbW1vbi52MS5SZWFzb24iwAEKDkV4cGxhaW5SZXF1ZXN0EjAKCXByaW5jaXBhbBgBIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwSFQoNcmVzb3VyY2VfdHlwZRgCIAEoCRIzCgdjb250ZXh0GAMgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0EjAKCmNhbmRpZGF0ZXMYBCADKAsyHC5mb3J0cmVzcy5wb2xpY3kudjEuUmVzb3VyY2UiYAoPRXhwbGFpblJlc3BvbnNlEjUKDGVudGl0bGVtZW50cxgBIAMoCzIfLmZvcnRyZXNzLnBvbGljeS52MS5FbnRpdGxlbWVudBIWCg5wb2xpY3lfdmVyc2lvbhgCIAEoCSJ4Cg9TaW11bGF0ZVJlcXVlc3QSMgoHcmVxdWVzdBgBIAEoCzIhLmZvcnRyZXNzLnBvbGljeS52MS5EZWNpZGVSZXF1ZXN0EjEKCHByb3Bvc2VkGAIgASgLMh8uZm9ydHJlc3MucG9saWN5LnYxLlBvbGljeU1vZGVsIm8KEFNpbXVsYXRlUmVzcG9uc2USLgoIZGVjaXNpb24YASABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKwoHcmVhc29ucxgCIAMoCzIaLmZvcnRyZXNzLmNvbW1vbi52MS5SZWFzb24iXwoFR3JhbnQSFQoNcmVzb3VyY2VfdHlwZRgBIAEoCRITCgtyZXNvdXJjZV9pZBgCIAEoCRIqCgZlZmZlY3QYAyABKA4yGi5mb3J0cmVzcy5wb2xpY3kudjEuRWZmZWN0IlQKBFJvbGUSDAoEbmFtZRgBIAEoCRIpCgZncmFudHMYAiADKAsyGS5mb3J0cmVzcy5wb2xpY3kudjEuR3JhbnQSEwoLZGVzY3JpcHRpb24YAyABKAkiQQoGVG9nZ2xlEhMKC3RhcmdldF90eXBlGAEgASgJEhEKCXRhcmdldF9pZBgCIAEoCRIPCgdlbmFibGVkGAMgASgIIlcKClRpbWVXaW5kb3cSDAoEZGF5cxgBIAMoDRIUCgxzdGFydF9taW51dGUYAiABKA0SEgoKZW5kX21pbnV0ZRgDIAEoDRIRCgl0aW1lX3pvbmUYBCABKAkiPwoJUmF0ZUxpbWl0Eg0KBWxpbWl0GAEgASgNEhYKDndpbmRvd19zZWNvbmRzGAIgASgNEgsKA3BlchgDIAEoCSIeCg1JcFJlc3RyaWN0aW9uEg0KBWNpZHJzGAEgAygJIkkKEkF0dHJpYnV0ZUNvbmRpdGlvbhIRCglhdHRyaWJ1dGUYASABKAkSEAoIb3BlcmF0b3IYAiABKAkSDgoGdmFsdWVzGAMgAygJIqsCCgRSdWxlEgoKAmlkGAEgASgJEhIKCnNjb3BlX3R5cGUYAiABKAkSEAoIc2NvcGVfaWQYAyABKAkSNQoLdGltZV93aW5kb3cYBCABKAsyHi5mb3J0cmVzcy5wb2xpY3kudjEuVGltZVdpbmRvd0gAEjMKCnJhdGVfbGltaXQYBSABKAsyHS5mb3J0cmVzcy5wb2xpY3kudjEuUmF0ZUxpbWl0SAASOwoOaXBfcmVzdHJpY3Rpb24YBiABKAsyIS5mb3J0cmVzcy5wb2xpY3kudjEuSXBSZXN0cmljdGlvbkgAEjsKCWF0dHJpYnV0ZRgHIAEoCzImLmZvcnRyZXNzLnBvbGljeS52MS5BdHRyaWJ1dGVDb25kaXRpb25IAEILCgljb25kaXRpb24i3gIKCVBhdExpbWl0cxISCgpwYXRfa2V5X2lkGAEgASgJEhcKD21vZGVsX2FsbG93bGlzdBgCIAMoCRIeChZtYXhfdG9rZW5zX3Blcl9yZXF1ZXN0GAMgASgNEhgKEGNsYW1wX21heF90b2tlbnMYBCABKAgSIgoabW9udGhseV9zcGVuZF9jYXBfbWljcm91c2QYBSABKAQSGwoTcmVxdWVzdHNfcGVyX21pbnV0ZRgGIAEoDRIZChF0b2tlbnNfcGVyX21pbnV0ZRgHIAEoDRIfChdhbGVydF90aHJlc2hvbGRfcGVyY2VudBgIIAEoDRINCgVsYWJlbBgJIAEoCRIuCgpyZXZva2VkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLaAgoLUG9saWN5TW9kZWwSJwoFcm9sZXMYASADKAsyGC5mb3J0cmVzcy5wb2xpY3kudjEuUm9sZRIrCgd0b2dnbGVzGAIgAygLMhouZm9ydHJlc3MucG9saWN5LnYxLlRvZ2dsZRInCgVydWxlcxgDIAMoCzIYLmZvcnRyZXNzLnBvbGljeS52MS5SdWxlEjEKCnBhdF9saW1pdHMYBCADKAsyHS5mb3J0cmVzcy5wb2xpY3kudjEuUGF0TGltaXRzEkEKCXJlZGFjdGlvbhgFIAMoCzIuLmZvcnRyZXNzLnBvbGljeS52MS5Qb2xpY3lNb2RlbC5SZWRhY3Rpb25FbnRyeRpWCg5SZWRhY3Rpb25FbnRyeRILCgNrZXkYASABKAkSMwoFdmFsdWUYAiABKAsyJC5mb3J0cmVzcy5wb2xpY3kudjEuUmVkYWN0aW9uUHJvZmlsZToCOAEiIgoQR2V0UG9saWN5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkiVAoRR2V0UG9saWN5UmVzcG9uc2USLgoFbW9kZWwYASABKAsyHy5mb3J0cmVzcy5wb2xpY3kudjEuUG9saWN5TW9kZWwSDwoHdmVyc2lvbhgCIAEoCSJaCg5QdXRSb2xlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSJgoEcm9sZRgCIAEoCzIYLmZvcnRyZXNzLnBvbGljeS52MS5Sb2xlEhAKCGFjdG9yX2lkGAMgASgJIiIKD1B1dFJvbGVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJIkMKEURlbGV0ZVJvbGVSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCGFjdG9yX2lkGAMgASgJIiUKEkRlbGV0ZVJvbGVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJImAKEFNldFRvZ2dsZVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEioKBnRvZ2dsZRgCIAEoCzIaLmZvcnRyZXNzLnBvbGljeS52MS5Ub2dnbGUSEAoIYWN0b3JfaWQYAyABKAkiJAoRU2V0VG9nZ2xlUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCSJaCg5QdXRSdWxlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSJgoEcnVsZRgCIAEoCzIYLmZvcnRyZXNzLnBvbGljeS52MS5SdWxlEhAKCGFjdG9yX2lkGAMgASgJIiIKD1B1dFJ1bGVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJIkYKEURlbGV0ZVJ1bGVSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIPCgdydWxlX2lkGAIgASgJEhAKCGFjdG9yX2lkGAMgASgJIiUKEkRlbGV0ZVJ1bGVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJImYKE1B1dFBhdExpbWl0c1JlcXVlc3QSDgoGb3JnX2lkGAEgASgJEi0KBmxpbWl0cxgCIAEoCzIdLmZvcnRyZXNzLnBvbGljeS52MS5QYXRMaW1pdHMSEAoIYWN0b3JfaWQYAyABKAkiJwoUUHV0UGF0TGltaXRzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCSJOChZEZWxldGVQYXRMaW1pdHNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRISCgpwYXRfa2V5X2lkGAIgASgJEhAKCGFjdG9yX2lkGAMgASgJIioKF0RlbGV0ZVBhdExpbWl0c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkikgEKE1B1dFJlZGFjdGlvblJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEgwKBHJvbGUYAiABKAkSFAoMY29ubmVjdG9yX2lkGAMgASgJEjUKB3Byb2ZpbGUYBCABKAsyJC5mb3J0cmVzcy5wb2xpY3kudjEuUmVkYWN0aW9uUHJvZmlsZRIQCghhY3Rvcl9pZBgFIAEoCSInChRQdXRSZWRhY3Rpb25SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJKkMKBkVmZmVjdBIWChJFRkZFQ1RfVU5TUEVDSUZJRUQQABIQCgxFRkZFQ1RfQUxMT1cQARIPCgtFRkZFQ1RfREVOWRACKq8BCg1SZWRhY3Rpb25LaW5kEh4KGlJFREFDVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASGAoUUkVEQUNUSU9OX0tJTkRfRU1BSUwQARIYChRSRURBQ1RJT05fS0lORF9QSE9ORRACEhYKElJFREFDVElPTl9LSU5EX1NTThADEhcKE1JFREFDVElPTl9LSU5EX0NBUkQQBBIZChVSRURBQ1RJT05fS0lORF9DVVNUT00QBTLcAgoNUG9saWN5U2VydmljZRJPCgZEZWNpZGUSIS5mb3J0cmVzcy5wb2xpY3kudjEuRGVjaWRlUmVxdWVzdBoiLmZvcnRyZXNzLnBvbGljeS52MS5EZWNpZGVSZXNwb25zZRJPCgZTZXR0bGUSIS5mb3J0cmVzcy5wb2xpY3kudjEuU2V0dGxlUmVxdWVzdBoiLmZvcnRyZXNzLnBvbGljeS52MS5TZXR0bGVSZXNwb25zZRJSCgdFeHBsYWluEiIuZm9ydHJlc3MucG9saWN5LnYxLkV4cGxhaW5SZXF1ZXN0GiMuZm9ydHJlc3MucG9saWN5LnYxLkV4cGxhaW5SZXNwb25zZRJVCghTaW11bGF0ZRIjLmZvcnRyZXNzLnBvbGljeS52MS5TaW11bGF0ZVJlcXVlc3QaJC5mb3J0cmVzcy5wb2xpY3kudjEuU2ltdWxhdGVSZXNwb25zZTLcBgoSUG9saWN5QWRtaW5TZXJ2aWNlElgKCUdldFBvbGljeRIkLmZvcnRyZXNzLnBvbGljeS52MS5HZXRQb2xpY3lSZXF1ZXN0GiUuZm9ydHJlc3MucG9saWN5LnYxLkdldFBvbGljeVJlc3BvbnNlElIKB1B1dFJvbGUSIi5mb3J0cmVzcy5wb2xpY3kudjEuUHV0Um9sZVJlcXVlc3QaIy5mb3J0cmVzcy5wb2xpY3kudjEuUHV0Um9sZVJlc3BvbnNlElsKCkRlbGV0ZVJvbGUSJS5mb3J0cmVzcy5wb2xpY3kudjEuRGVsZXRlUm9sZVJlcXVlc3QaJi5mb3J0cmVzcy5wb2xpY3kudjEuRGVsZXRlUm9sZVJlc3BvbnNlElgKCVNldFRvZ2dsZRIkLmZvcnRyZXNzLnBvbGljeS52MS5TZXRUb2dnbGVSZXF1ZXN0GiUuZm9ydHJlc3MucG9saWN5LnYxLlNldFRvZ2dsZVJlc3BvbnNlElIKB1B1dFJ1bGUSIi5mb3J0cmVzcy5wb2xpY3kudjEuUHV0UnVsZVJlcXVlc3QaIy5mb3J0cmVzcy5wb2xpY3kudjEuUHV0UnVsZVJlc3BvbnNlElsKCkRlbGV0ZVJ1bGUSJS5mb3J0cmVzcy5wb2xpY3kudjEuRGVsZXRlUnVsZVJlcXVlc3QaJi5mb3J0cmVzcy5wb2xpY3kudjEuRGVsZXRlUnVsZVJlc3BvbnNlEmEKDFB1dFBhdExpbWl0cxInLmZvcnRyZXNzLnBvbGljeS52MS5QdXRQYXRMaW1pdHNSZXF1ZXN0GiguZm9ydHJlc3MucG9saWN5LnYxLlB1dFBhdExpbWl0c1Jlc3BvbnNlEmoKD0RlbGV0ZVBhdExpbWl0cxIqLmZvcnRyZXNzLnBvbGljeS52MS5EZWxldGVQYXRMaW1pdHNSZXF1ZXN0GisuZm9ydHJlc3MucG9saWN5LnYxLkRlbGV0ZVBhdExpbWl0c1Jlc3BvbnNlEmEKDFB1dFJlZGFjdGlvbhInLmZvcnRyZXNzLnBvbGljeS52MS5QdXRSZWRhY3Rpb25SZXF1ZXN0GiguZm9ydHJlc3MucG9saWN5LnYxLlB1dFJlZGFjdGlvblJlc3BvbnNlYgZwcm90bzM", [file_fortress_common_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch9mb3J0cmVzcy9wb2xpY3kvdjEvcG9saWN5LnByb3RvEhJmb3J0cmVzcy5wb2xpY3kudjEiYwoIUmVzb3VyY2USDAoEdHlwZRgBIAEoCRIKCgJpZBgCIAEoCRIUCgxjb25uZWN0b3JfaWQYAyABKAkSEgoKcGF0X2tleV9pZBgEIAEoCRITCgtkZXN0cnVjdGl2ZRgFIAEoCCI1CgtRdW90YURlbWFuZBIWCg5zcGVuZF9taWNyb3VzZBgBIAEoBBIOCgZ0b2tlbnMYAiABKAQilQIKDURlY2lkZVJlcXVlc3QSMAoJcHJpbmNpcGFsGAEgASgLMh0uZm9ydHJlc3MuY29tbW9uLnYxLlByaW5jaXBhbBIOCgZhY3Rpb24YAiABKAkSLgoIcmVzb3VyY2UYAyABKAsyHC5mb3J0cmVzcy5wb2xpY3kudjEuUmVzb3VyY2USMwoHY29udGV4dBgEIAEoCzIiLmZvcnRyZXNzLmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBIvCgZkZW1hbmQYBSABKAsyHy5mb3J0cmVzcy5wb2xpY3kudjEuUXVvdGFEZW1hbmQSEgoKbWF4X3Rva2VucxgGIAEoDRIYChBkZXZpY2VfY29tcGxpYW50GAcgASgIIjoKDUN1c3RvbVBhdHRlcm4SCgoCaWQYASABKAkSDwoHcGF0dGVybhgCIAEoCRIMCgRtYXNrGAMgASgJIncKEFJlZGFjdGlvblByb2ZpbGUSMAoFa2luZHMYASADKA4yIS5mb3J0cmVzcy5wb2xpY3kudjEuUmVkYWN0aW9uS2luZBIxCgZjdXN0b20YAiADKAsyIS5mb3J0cmVzcy5wb2xpY3kudjEuQ3VzdG9tUGF0dGVybiJ3CgtSZXNlcnZhdGlvbhIKCgJpZBgBIAEoCRIWCg5zcGVuZF9taWNyb3VzZBgCIAEoBBIOCgZ0b2tlbnMYAyABKAQSNAoQbGVhc2VfZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4QEKC09ibGlnYXRpb25zEhYKDmNyZWRlbnRpYWxfcmVmGAEgASgJEhgKEG1heF90b2tlbnNfY2xhbXAYAiABKA0SNwoJcmVkYWN0aW9uGAMgASgLMiQuZm9ydHJlc3MucG9saWN5LnYxLlJlZGFjdGlvblByb2ZpbGUSNAoLcmVzZXJ2YXRpb24YBCABKAsyHy5mb3J0cmVzcy5wb2xpY3kudjEuUmVzZXJ2YXRpb24SMQoKY29ubmVjdG9ycxgFIAMoCzIdLmZvcnRyZXNzLnBvbGljeS52MS5Db25uZWN0b3IihAIKDkRlY2lkZVJlc3BvbnNlEi4KCGRlY2lzaW9uGAEgASgOMhwuZm9ydHJlc3MuY29tbW9uLnYxLkRlY2lzaW9uEisKB3JlYXNvbnMYAiADKAsyGi5mb3J0cmVzcy5jb21tb24udjEuUmVhc29uEjQKC29ibGlnYXRpb25zGAMgASgLMh8uZm9ydHJlc3MucG9saWN5LnYxLk9ibGlnYXRpb25zEhYKDmRlY2lzaW9uX3Rva2VuGAQgASgJEhYKDnBvbGljeV92ZXJzaW9uGAUgASgJEi8KC3JldHJ5X2FmdGVyGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJfCg1TZXR0bGVSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIWCg5yZXNlcnZhdGlvbl9pZBgCIAEoCRIWCg5zcGVuZF9taWNyb3VzZBgDIAEoBBIOCgZ0b2tlbnMYBCABKAQiIQoOU2V0dGxlUmVzcG9uc2USDwoHc2V0dGxlZBgBIAEoCCKLAQoLRW50aXRsZW1lbnQSLgoIcmVzb3VyY2UYASABKAsyHC5mb3J0cmVzcy5wb2xpY3kudjEuUmVzb3VyY2USDgoGYWN0aW9uGAIgASgJEg8KB2FsbG93ZWQYAyABKAgSKwoHcmVhc29ucxgEIAMoCzIaLmZvcnRyZXNzLmNvbW1vbi52MS5SZWFzb24iwAEKDkV4cGxhaW5SZXF1ZXN0EjAKCXByaW5jaXBhbBgBIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwSFQoNcmVzb3VyY2VfdHlwZRgCIAEoCRIzCgdjb250ZXh0GAMgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0EjAKCmNhbmRpZGF0ZXMYBCADKAsyHC5mb3J0cmVzcy5wb2xpY3kudjEuUmVzb3VyY2UiYAoPRXhwbGFpblJlc3BvbnNlEjUKDGVudGl0bGVtZW50cxgBIAMoCzIfLmZvcnRyZXNzLnBvbGljeS52MS5FbnRpdGxlbWVudBIWCg5wb2xpY3lfdmVyc2lvbhgCIAEoCSJ4Cg9TaW11bGF0ZVJlcXVlc3QSMgoHcmVxdWVzdBgBIAEoCzIhLmZvcnRyZXNzLnBvbGljeS52MS5EZWNpZGVSZXF1ZXN0EjEKCHByb3Bvc2VkGAIgASgLMh8uZm9ydHJlc3MucG9saWN5LnYxLlBvbGljeU1vZGVsIm8KEFNpbXVsYXRlUmVzcG9uc2USLgoIZGVjaXNpb24YASABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKwoHcmVhc29ucxgCIAMoCzIaLmZvcnRyZXNzLmNvbW1vbi52MS5SZWFzb24iXwoFR3JhbnQSFQoNcmVzb3VyY2VfdHlwZRgBIAEoCRITCgtyZXNvdXJjZV9pZBgCIAEoCRIqCgZlZmZlY3QYAyABKA4yGi5mb3J0cmVzcy5wb2xpY3kudjEuRWZmZWN0IlQKBFJvbGUSDAoEbmFtZRgBIAEoCRIpCgZncmFudHMYAiADKAsyGS5mb3J0cmVzcy5wb2xpY3kudjEuR3JhbnQSEwoLZGVzY3JpcHRpb24YAyABKAkiQQoGVG9nZ2xlEhMKC3RhcmdldF90eXBlGAEgASgJEhEKCXRhcmdldF9pZBgCIAEoCRIPCgdlbmFibGVkGAMgASgIIlcKClRpbWVXaW5kb3cSDAoEZGF5cxgBIAMoDRIUCgxzdGFydF9taW51dGUYAiABKA0SEgoKZW5kX21pbnV0ZRgDIAEoDRIRCgl0aW1lX3pvbmUYBCABKAkiPwoJUmF0ZUxpbWl0Eg0KBWxpbWl0GAEgASgNEhYKDndpbmRvd19zZWNvbmRzGAIgASgNEgsKA3BlchgDIAEoCSIeCg1JcFJlc3RyaWN0aW9uEg0KBWNpZHJzGAEgAygJIkkKEkF0dHJpYnV0ZUNvbmRpdGlvbhIRCglhdHRyaWJ1dGUYASABKAkSEAoIb3BlcmF0b3IYAiABKAkSDgoGdmFsdWVzGAMgAygJIqsCCgRSdWxlEgoKAmlkGAEgASgJEhIKCnNjb3BlX3R5cGUYAiABKAkSEAoIc2NvcGVfaWQYAyABKAkSNQoLdGltZV93aW5kb3cYBCABKAsyHi5mb3J0cmVzcy5wb2xpY3kudjEuVGltZVdpbmRvd0gAEjMKCnJhdGVfbGltaXQYBSABKAsyHS5mb3J0cmVzcy5wb2xpY3kudjEuUmF0ZUxpbWl0SAASOwoOaXBfcmVzdHJpY3Rpb24YBiABKAsyIS5mb3J0cmVzcy5wb2xpY3kudjEuSXBSZXN0cmljdGlvbkgAEjsKCWF0dHJpYnV0ZRgHIAEoCzImLmZvcnRyZXNzLnBvbGljeS52MS5BdHRyaWJ1dGVDb25kaXRpb25IAEILCgljb25kaXRpb24i3gIKCVBhdExpbWl0cxISCgpwYXRfa2V5X2lkGAEgASgJEhcKD21vZGVsX2FsbG93bGlzdBgCIAMoCRIeChZtYXhfdG9rZW5zX3Blcl9yZXF1ZXN0GAMgASgNEhgKEGNsYW1wX21heF90b2tlbnMYBCABKAgSIgoabW9udGhseV9zcGVuZF9jYXBfbWljcm91c2QYBSABKAQSGwoTcmVxdWVzdHNfcGVyX21pbnV0ZRgGIAEoDRIZChF0b2tlbnNfcGVyX21pbnV0ZRgHIAEoDRIfChdhbGVydF90aHJlc2hvbGRfcGVyY2VudBgIIAEoDRINCgVsYWJlbBgJIAEoCRIuCgpyZXZva2VkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKNAwoLUG9saWN5TW9kZWwSJwoFcm9sZXMYASADKAsyGC5mb3J0cmVzcy5wb2xpY3kudjEuUm9sZRIrCgd0b2dnbGVzGAIgAygLMhouZm9ydHJlc3MucG9saWN5LnYxLlRvZ2dsZRInCgVydWxlcxgDIAMoCzIYLmZvcnRyZXNzLnBvbGljeS52MS5SdWxlEjEKCnBhdF9saW1pdHMYBCADKAsyHS5mb3J0cmVzcy5wb2xpY3kudjEuUGF0TGltaXRzEkEKCXJlZGFjdGlvbhgFIAMoCzIuLmZvcnRyZXNzLnBvbGljeS52MS5Qb2xpY3lNb2RlbC5SZWRhY3Rpb25FbnRyeRIxCgpjb25uZWN0b3JzGAYgAygLMh0uZm9ydHJlc3MucG9saWN5LnYxLkNvbm5lY3RvchpWCg5SZWRhY3Rpb25FbnRyeRILCgNrZXkYASABKAkSMwoFdmFsdWUYAiABKAsyJC5mb3J0cmVzcy5wb2xpY3kudjEuUmVkYWN0aW9uUHJvZmlsZToCOAEi6QIKCUNvbm5lY3RvchIKCgJpZBgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBWxhYmVsGAMgASgJEhAKCGJhc2VfdXJsGAQgASgJEj0KCHNldHRpbmdzGAUgAygLMisuZm9ydHJlc3MucG9saWN5LnYxLkNvbm5lY3Rvci5TZXR0aW5nc0VudHJ5EjMKBnN0YXR1cxgGIAEoDjIjLmZvcnRyZXNzLnBvbGljeS52MS5Db25uZWN0b3JTdGF0dXMSFQoNc3RhdHVzX3JlYXNvbhgHIAEoCRI1ChFzdGF0dXNfY2hhbmdlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY3JlYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLwoNU2V0dGluZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiIKEEdldFBvbGljeVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJIlQKEUdldFBvbGljeVJlc3BvbnNlEi4KBW1vZGVsGAEgASgLMh8uZm9ydHJlc3MucG9saWN5LnYxLlBvbGljeU1vZGVsEg8KB3ZlcnNpb24YAiABKAkiWgoOUHV0Um9sZVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEiYKBHJvbGUYAiABKAsyGC5mb3J0cmVzcy5wb2xpY3kudjEuUm9sZRIQCghhY3Rvcl9pZBgDIAEoCSIiCg9QdXRSb2xlUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCSJDChFEZWxldGVSb2xlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghhY3Rvcl9pZBgDIAEoCSIlChJEZWxldGVSb2xlUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCSJgChBTZXRUb2dnbGVSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIqCgZ0b2dnbGUYAiABKAsyGi5mb3J0cmVzcy5wb2xpY3kudjEuVG9nZ2xlEhAKCGFjdG9yX2lkGAMgASgJIiQKEVNldFRvZ2dsZVJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkiWgoOUHV0UnVsZVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEiYKBHJ1bGUYAiABKAsyGC5mb3J0cmVzcy5wb2xpY3kudjEuUnVsZRIQCghhY3Rvcl9pZBgDIAEoCSIiCg9QdXRSdWxlUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCSJGChFEZWxldGVSdWxlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDwoHcnVsZV9pZBgCIAEoCRIQCghhY3Rvcl9pZBgDIAEoCSIlChJEZWxldGVSdWxlUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCSJmChNQdXRQYXRMaW1pdHNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRItCgZsaW1pdHMYAiABKAsyHS5mb3J0cmVzcy5wb2xpY3kudjEuUGF0TGltaXRzEhAKCGFjdG9yX2lkGAMgASgJIicKFFB1dFBhdExpbWl0c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkiTgoWRGVsZXRlUGF0TGltaXRzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSEgoKcGF0X2tleV9pZBgCIAEoCRIQCghhY3Rvcl9pZBgDIAEoCSIqChdEZWxldGVQYXRMaW1pdHNSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJIpIBChNQdXRSZWRhY3Rpb25SZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIMCgRyb2xlGAIgASgJEhQKDGNvbm5lY3Rvcl9pZBgDIAEoCRI1Cgdwcm9maWxlGAQgASgLMiQuZm9ydHJlc3MucG9saWN5LnYxLlJlZGFjdGlvblByb2ZpbGUSEAoIYWN0b3JfaWQYBSABKAkiJwoUUHV0UmVkYWN0aW9uUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCSJpChNQdXRDb25uZWN0b3JSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIwCgljb25uZWN0b3IYAiABKAsyHS5mb3J0cmVzcy5wb2xpY3kudjEuQ29ubmVjdG9yEhAKCGFjdG9yX2lkGAMgASgJIlkKFFB1dENvbm5lY3RvclJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSMAoJY29ubmVjdG9yGAIgASgLMh0uZm9ydHJlc3MucG9saWN5LnYxLkNvbm5lY3RvciLWAQoZU2V0Q29ubmVjdG9yU3RhdHVzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMY29ubmVjdG9yX2lkGAIgASgJEjMKBnN0YXR1cxgDIAEoDjIjLmZvcnRyZXNzLnBvbGljeS52MS5Db25uZWN0b3JTdGF0dXMSDgoGcmVhc29uGAQgASgJEhAKCGFjdG9yX2lkGAUgASgJEjwKD2V4cGVjdGVkX3N0YXR1cxgGIAEoDjIjLmZvcnRyZXNzLnBvbGljeS52MS5Db25uZWN0b3JTdGF0dXMicAoaU2V0Q29ubmVjdG9yU3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIwCgljb25uZWN0b3IYAiABKAsyHS5mb3J0cmVzcy5wb2xpY3kudjEuQ29ubmVjdG9yEg8KB2FwcGxpZWQYAyABKAgiUAoWRGVsZXRlQ29ubmVjdG9yUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMY29ubmVjdG9yX2lkGAIgASgJEhAKCGFjdG9yX2lkGAMgASgJIioKF0RlbGV0ZUNvbm5lY3RvclJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkqQwoGRWZmZWN0EhYKEkVGRkVDVF9VTlNQRUNJRklFRBAAEhAKDEVGRkVDVF9BTExPVxABEg8KC0VGRkVDVF9ERU5ZEAIqrwEKDVJlZGFjdGlvbktpbmQSHgoaUkVEQUNUSU9OX0tJTkRfVU5TUEVDSUZJRUQQABIYChRSRURBQ1RJT05fS0lORF9FTUFJTBABEhgKFFJFREFDVElPTl9LSU5EX1BIT05FEAISFgoSUkVEQUNUSU9OX0tJTkRfU1NOEAMSFwoTUkVEQUNUSU9OX0tJTkRfQ0FSRBAEEhkKFVJFREFDVElPTl9LSU5EX0NVU1RPTRAFKqkBCg9Db25uZWN0b3JTdGF0dXMSIAocQ09OTkVDVE9SX1NUQVRVU19VTlNQRUNJRklFRBAAEhwKGENPTk5FQ1RPUl9TVEFUVVNfUEVORElORxABEhsKF0NPTk5FQ1RPUl9TVEFUVVNfQUNUSVZFEAISHAoYQ09OTkVDVE9SX1NUQVRVU19PRkZMSU5FEAMSGwoXQ09OTkVDVE9SX1NUQVRVU19LSUxMRUQQBDLcAgoNUG9saWN5U2VydmljZRJPCgZEZWNpZGUSIS5mb3J0cmVzcy5wb2xpY3kudjEuRGVjaWRlUmVxdWVzdBoiLmZvcnRyZXNzLnBvbGljeS52MS5EZWNpZGVSZXNwb25zZRJPCgZTZXR0bGUSIS5mb3J0cmVzcy5wb2xpY3kudjEuU2V0dGxlUmVxdWVzdBoiLmZvcnRyZXNzLnBvbGljeS52MS5TZXR0bGVSZXNwb25zZRJSCgdFeHBsYWluEiIuZm9ydHJlc3MucG9saWN5LnYxLkV4cGxhaW5SZXF1ZXN0GiMuZm9ydHJlc3MucG9saWN5LnYxLkV4cGxhaW5SZXNwb25zZRJVCghTaW11bGF0ZRIjLmZvcnRyZXNzLnBvbGljeS52MS5TaW11bGF0ZVJlcXVlc3QaJC5mb3J0cmVzcy5wb2xpY3kudjEuU2ltdWxhdGVSZXNwb25zZTKgCQoSUG9saWN5QWRtaW5TZXJ2aWNlElgKCUdldFBvbGljeRIkLmZvcnRyZXNzLnBvbGljeS52MS5HZXRQb2xpY3lSZXF1ZXN0GiUuZm9ydHJlc3MucG9saWN5LnYxLkdldFBvbGljeVJlc3BvbnNlElIKB1B1dFJvbGUSIi5mb3J0cmVzcy5wb2xpY3kudjEuUHV0Um9sZVJlcXVlc3QaIy5mb3J0cmVzcy5wb2xpY3kudjEuUHV0Um9sZVJlc3BvbnNlElsKCkRlbGV0ZVJvbGUSJS5mb3J0cmVzcy5wb2xpY3kudjEuRGVsZXRlUm9sZVJlcXVlc3QaJi5mb3J0cmVzcy5wb2xpY3kudjEuRGVsZXRlUm9sZVJlc3BvbnNlElgKCVNldFRvZ2dsZRIkLmZvcnRyZXNzLnBvbGljeS52MS5TZXRUb2dnbGVSZXF1ZXN0GiUuZm9ydHJlc3MucG9saWN5LnYxLlNldFRvZ2dsZVJlc3BvbnNlElIKB1B1dFJ1bGUSIi5mb3J0cmVzcy5wb2xpY3kudjEuUHV0UnVsZVJlcXVlc3QaIy5mb3J0cmVzcy5wb2xpY3kudjEuUHV0UnVsZVJlc3BvbnNlElsKCkRlbGV0ZVJ1bGUSJS5mb3J0cmVzcy5wb2xpY3kudjEuRGVsZXRlUnVsZVJlcXVlc3QaJi5mb3J0cmVzcy5wb2xpY3kudjEuRGVsZXRlUnVsZVJlc3BvbnNlEmEKDFB1dFBhdExpbWl0cxInLmZvcnRyZXNzLnBvbGljeS52MS5QdXRQYXRMaW1pdHNSZXF1ZXN0GiguZm9ydHJlc3MucG9saWN5LnYxLlB1dFBhdExpbWl0c1Jlc3BvbnNlEmoKD0RlbGV0ZVBhdExpbWl0cxIqLmZvcnRyZXNzLnBvbGljeS52MS5EZWxldGVQYXRMaW1pdHNSZXF1ZXN0GisuZm9ydHJlc3MucG9saWN5LnYxLkRlbGV0ZVBhdExpbWl0c1Jlc3BvbnNlEmEKDFB1dFJlZGFjdGlvbhInLmZvcnRyZXNzLnBvbGljeS52MS5QdXRSZWRhY3Rpb25SZXF1ZXN0GiguZm9ydHJlc3MucG9saWN5LnYxLlB1dFJlZGFjdGlvblJlc3BvbnNlEmEKDFB1dENvbm5lY3RvchInLmZvcnRyZXNzLnBvbGljeS52MS5QdXRDb25uZWN0b3JSZXF1ZXN0GiguZm9ydHJlc3MucG9saWN5LnYxLlB1dENvbm5lY3RvclJlc3BvbnNlEnMKElNldENvbm5lY3RvclN0YXR1cxItLmZvcnRyZXNzLnBvbGljeS52MS5TZXRDb25uZWN0b3JTdGF0dXNSZXF1ZXN0Gi4uZm9ydHJlc3MucG9saWN5LnYxLlNldENvbm5lY3RvclN0YXR1c1Jlc3BvbnNlEmoKD0RlbGV0ZUNvbm5lY3RvchIqLmZvcnRyZXNzLnBvbGljeS52MS5EZWxldGVDb25uZWN0b3JSZXF1ZXN0GisuZm9ydHJlc3MucG9saWN5LnYxLkRlbGV0ZUNvbm5lY3RvclJlc3BvbnNlYgZwcm90bzM", [file_fortress_common_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * Resource is what an action touches.
@@ -266,6 +266,14 @@ export type Obligations = Message<"fortress.policy.v1.Obligations"> & {
    * @generated from field: fortress.policy.v1.Reservation reservation = 4;
    */
   reservation?: Reservation | undefined;
+
+  /**
+   * MCP: the connectors the request may use: the one a tools/call names, or every connector
+   * whose tools a tools/list may show.
+   *
+   * @generated from field: repeated fortress.policy.v1.Connector connectors = 5;
+   */
+  connectors: Connector[];
 };
 
 /**
@@ -902,6 +910,11 @@ export type PolicyModel = Message<"fortress.policy.v1.PolicyModel"> & {
    * @generated from field: map<string, fortress.policy.v1.RedactionProfile> redaction = 5;
    */
   redaction: { [key: string]: RedactionProfile };
+
+  /**
+   * @generated from field: repeated fortress.policy.v1.Connector connectors = 6;
+   */
+  connectors: Connector[];
 };
 
 /**
@@ -910,6 +923,77 @@ export type PolicyModel = Message<"fortress.policy.v1.PolicyModel"> & {
  */
 export const PolicyModelSchema: GenMessage<PolicyModel> = /*@__PURE__*/
   messageDesc(file_fortress_policy_v1_policy, 24);
+
+/**
+ * Connector is one SaaS account or upstream MCP server of an org. Its credential is the vault
+ * credential with the connector's id.
+ *
+ * @generated from message fortress.policy.v1.Connector
+ */
+export type Connector = Message<"fortress.policy.v1.Connector"> & {
+  /**
+   * The tool prefix: its tools are "<id>__<action>".
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Catalog type: "zendesk", "slack", "github", "jira", "salesforce", "accounting" or "mcp"
+   * (an upstream MCP server). Fixed once created.
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * @generated from field: string label = 3;
+   */
+  label: string;
+
+  /**
+   * Where the vendor's API (or the upstream MCP endpoint) is.
+   *
+   * @generated from field: string base_url = 4;
+   */
+  baseUrl: string;
+
+  /**
+   * Settings that are not secret (e.g. a realm id or an API version).
+   *
+   * @generated from field: map<string, string> settings = 5;
+   */
+  settings: { [key: string]: string };
+
+  /**
+   * @generated from field: fortress.policy.v1.ConnectorStatus status = 6;
+   */
+  status: ConnectorStatus;
+
+  /**
+   * Why it is OFFLINE or KILLED.
+   *
+   * @generated from field: string status_reason = 7;
+   */
+  statusReason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp status_changed_at = 8;
+   */
+  statusChangedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 9;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fortress.policy.v1.Connector.
+ * Use `create(ConnectorSchema)` to create a new message.
+ */
+export const ConnectorSchema: GenMessage<Connector> = /*@__PURE__*/
+  messageDesc(file_fortress_policy_v1_policy, 25);
 
 /**
  * @generated from message fortress.policy.v1.GetPolicyRequest
@@ -926,7 +1010,7 @@ export type GetPolicyRequest = Message<"fortress.policy.v1.GetPolicyRequest"> & 
  * Use `create(GetPolicyRequestSchema)` to create a new message.
  */
 export const GetPolicyRequestSchema: GenMessage<GetPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 25);
+  messageDesc(file_fortress_policy_v1_policy, 26);
 
 /**
  * @generated from message fortress.policy.v1.GetPolicyResponse
@@ -948,7 +1032,7 @@ export type GetPolicyResponse = Message<"fortress.policy.v1.GetPolicyResponse"> 
  * Use `create(GetPolicyResponseSchema)` to create a new message.
  */
 export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 26);
+  messageDesc(file_fortress_policy_v1_policy, 27);
 
 /**
  * @generated from message fortress.policy.v1.PutRoleRequest
@@ -977,7 +1061,7 @@ export type PutRoleRequest = Message<"fortress.policy.v1.PutRoleRequest"> & {
  * Use `create(PutRoleRequestSchema)` to create a new message.
  */
 export const PutRoleRequestSchema: GenMessage<PutRoleRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 27);
+  messageDesc(file_fortress_policy_v1_policy, 28);
 
 /**
  * @generated from message fortress.policy.v1.PutRoleResponse
@@ -994,7 +1078,7 @@ export type PutRoleResponse = Message<"fortress.policy.v1.PutRoleResponse"> & {
  * Use `create(PutRoleResponseSchema)` to create a new message.
  */
 export const PutRoleResponseSchema: GenMessage<PutRoleResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 28);
+  messageDesc(file_fortress_policy_v1_policy, 29);
 
 /**
  * @generated from message fortress.policy.v1.DeleteRoleRequest
@@ -1021,7 +1105,7 @@ export type DeleteRoleRequest = Message<"fortress.policy.v1.DeleteRoleRequest"> 
  * Use `create(DeleteRoleRequestSchema)` to create a new message.
  */
 export const DeleteRoleRequestSchema: GenMessage<DeleteRoleRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 29);
+  messageDesc(file_fortress_policy_v1_policy, 30);
 
 /**
  * @generated from message fortress.policy.v1.DeleteRoleResponse
@@ -1038,7 +1122,7 @@ export type DeleteRoleResponse = Message<"fortress.policy.v1.DeleteRoleResponse"
  * Use `create(DeleteRoleResponseSchema)` to create a new message.
  */
 export const DeleteRoleResponseSchema: GenMessage<DeleteRoleResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 30);
+  messageDesc(file_fortress_policy_v1_policy, 31);
 
 /**
  * @generated from message fortress.policy.v1.SetToggleRequest
@@ -1065,7 +1149,7 @@ export type SetToggleRequest = Message<"fortress.policy.v1.SetToggleRequest"> & 
  * Use `create(SetToggleRequestSchema)` to create a new message.
  */
 export const SetToggleRequestSchema: GenMessage<SetToggleRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 31);
+  messageDesc(file_fortress_policy_v1_policy, 32);
 
 /**
  * @generated from message fortress.policy.v1.SetToggleResponse
@@ -1082,7 +1166,7 @@ export type SetToggleResponse = Message<"fortress.policy.v1.SetToggleResponse"> 
  * Use `create(SetToggleResponseSchema)` to create a new message.
  */
 export const SetToggleResponseSchema: GenMessage<SetToggleResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 32);
+  messageDesc(file_fortress_policy_v1_policy, 33);
 
 /**
  * @generated from message fortress.policy.v1.PutRuleRequest
@@ -1109,7 +1193,7 @@ export type PutRuleRequest = Message<"fortress.policy.v1.PutRuleRequest"> & {
  * Use `create(PutRuleRequestSchema)` to create a new message.
  */
 export const PutRuleRequestSchema: GenMessage<PutRuleRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 33);
+  messageDesc(file_fortress_policy_v1_policy, 34);
 
 /**
  * @generated from message fortress.policy.v1.PutRuleResponse
@@ -1126,7 +1210,7 @@ export type PutRuleResponse = Message<"fortress.policy.v1.PutRuleResponse"> & {
  * Use `create(PutRuleResponseSchema)` to create a new message.
  */
 export const PutRuleResponseSchema: GenMessage<PutRuleResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 34);
+  messageDesc(file_fortress_policy_v1_policy, 35);
 
 /**
  * @generated from message fortress.policy.v1.DeleteRuleRequest
@@ -1153,7 +1237,7 @@ export type DeleteRuleRequest = Message<"fortress.policy.v1.DeleteRuleRequest"> 
  * Use `create(DeleteRuleRequestSchema)` to create a new message.
  */
 export const DeleteRuleRequestSchema: GenMessage<DeleteRuleRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 35);
+  messageDesc(file_fortress_policy_v1_policy, 36);
 
 /**
  * @generated from message fortress.policy.v1.DeleteRuleResponse
@@ -1170,7 +1254,7 @@ export type DeleteRuleResponse = Message<"fortress.policy.v1.DeleteRuleResponse"
  * Use `create(DeleteRuleResponseSchema)` to create a new message.
  */
 export const DeleteRuleResponseSchema: GenMessage<DeleteRuleResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 36);
+  messageDesc(file_fortress_policy_v1_policy, 37);
 
 /**
  * @generated from message fortress.policy.v1.PutPatLimitsRequest
@@ -1197,7 +1281,7 @@ export type PutPatLimitsRequest = Message<"fortress.policy.v1.PutPatLimitsReques
  * Use `create(PutPatLimitsRequestSchema)` to create a new message.
  */
 export const PutPatLimitsRequestSchema: GenMessage<PutPatLimitsRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 37);
+  messageDesc(file_fortress_policy_v1_policy, 38);
 
 /**
  * @generated from message fortress.policy.v1.PutPatLimitsResponse
@@ -1214,7 +1298,7 @@ export type PutPatLimitsResponse = Message<"fortress.policy.v1.PutPatLimitsRespo
  * Use `create(PutPatLimitsResponseSchema)` to create a new message.
  */
 export const PutPatLimitsResponseSchema: GenMessage<PutPatLimitsResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 38);
+  messageDesc(file_fortress_policy_v1_policy, 39);
 
 /**
  * @generated from message fortress.policy.v1.DeletePatLimitsRequest
@@ -1241,7 +1325,7 @@ export type DeletePatLimitsRequest = Message<"fortress.policy.v1.DeletePatLimits
  * Use `create(DeletePatLimitsRequestSchema)` to create a new message.
  */
 export const DeletePatLimitsRequestSchema: GenMessage<DeletePatLimitsRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 39);
+  messageDesc(file_fortress_policy_v1_policy, 40);
 
 /**
  * @generated from message fortress.policy.v1.DeletePatLimitsResponse
@@ -1258,7 +1342,7 @@ export type DeletePatLimitsResponse = Message<"fortress.policy.v1.DeletePatLimit
  * Use `create(DeletePatLimitsResponseSchema)` to create a new message.
  */
 export const DeletePatLimitsResponseSchema: GenMessage<DeletePatLimitsResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 40);
+  messageDesc(file_fortress_policy_v1_policy, 41);
 
 /**
  * @generated from message fortress.policy.v1.PutRedactionRequest
@@ -1295,7 +1379,7 @@ export type PutRedactionRequest = Message<"fortress.policy.v1.PutRedactionReques
  * Use `create(PutRedactionRequestSchema)` to create a new message.
  */
 export const PutRedactionRequestSchema: GenMessage<PutRedactionRequest> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 41);
+  messageDesc(file_fortress_policy_v1_policy, 42);
 
 /**
  * @generated from message fortress.policy.v1.PutRedactionResponse
@@ -1312,7 +1396,176 @@ export type PutRedactionResponse = Message<"fortress.policy.v1.PutRedactionRespo
  * Use `create(PutRedactionResponseSchema)` to create a new message.
  */
 export const PutRedactionResponseSchema: GenMessage<PutRedactionResponse> = /*@__PURE__*/
-  messageDesc(file_fortress_policy_v1_policy, 42);
+  messageDesc(file_fortress_policy_v1_policy, 43);
+
+/**
+ * @generated from message fortress.policy.v1.PutConnectorRequest
+ */
+export type PutConnectorRequest = Message<"fortress.policy.v1.PutConnectorRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * id, type, label, base_url and settings are read; status fields are ignored.
+   *
+   * @generated from field: fortress.policy.v1.Connector connector = 2;
+   */
+  connector?: Connector | undefined;
+
+  /**
+   * @generated from field: string actor_id = 3;
+   */
+  actorId: string;
+};
+
+/**
+ * Describes the message fortress.policy.v1.PutConnectorRequest.
+ * Use `create(PutConnectorRequestSchema)` to create a new message.
+ */
+export const PutConnectorRequestSchema: GenMessage<PutConnectorRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_policy_v1_policy, 44);
+
+/**
+ * @generated from message fortress.policy.v1.PutConnectorResponse
+ */
+export type PutConnectorResponse = Message<"fortress.policy.v1.PutConnectorResponse"> & {
+  /**
+   * @generated from field: string version = 1;
+   */
+  version: string;
+
+  /**
+   * @generated from field: fortress.policy.v1.Connector connector = 2;
+   */
+  connector?: Connector | undefined;
+};
+
+/**
+ * Describes the message fortress.policy.v1.PutConnectorResponse.
+ * Use `create(PutConnectorResponseSchema)` to create a new message.
+ */
+export const PutConnectorResponseSchema: GenMessage<PutConnectorResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_policy_v1_policy, 45);
+
+/**
+ * @generated from message fortress.policy.v1.SetConnectorStatusRequest
+ */
+export type SetConnectorStatusRequest = Message<"fortress.policy.v1.SetConnectorStatusRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string connector_id = 2;
+   */
+  connectorId: string;
+
+  /**
+   * @generated from field: fortress.policy.v1.ConnectorStatus status = 3;
+   */
+  status: ConnectorStatus;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string actor_id = 5;
+   */
+  actorId: string;
+
+  /**
+   * Applies only if the connector is in this status now (e.g. a health report must never undo
+   * a kill); UNSPECIFIED applies unconditionally.
+   *
+   * @generated from field: fortress.policy.v1.ConnectorStatus expected_status = 6;
+   */
+  expectedStatus: ConnectorStatus;
+};
+
+/**
+ * Describes the message fortress.policy.v1.SetConnectorStatusRequest.
+ * Use `create(SetConnectorStatusRequestSchema)` to create a new message.
+ */
+export const SetConnectorStatusRequestSchema: GenMessage<SetConnectorStatusRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_policy_v1_policy, 46);
+
+/**
+ * @generated from message fortress.policy.v1.SetConnectorStatusResponse
+ */
+export type SetConnectorStatusResponse = Message<"fortress.policy.v1.SetConnectorStatusResponse"> & {
+  /**
+   * @generated from field: string version = 1;
+   */
+  version: string;
+
+  /**
+   * @generated from field: fortress.policy.v1.Connector connector = 2;
+   */
+  connector?: Connector | undefined;
+
+  /**
+   * False when expected_status did not match (nothing changed).
+   *
+   * @generated from field: bool applied = 3;
+   */
+  applied: boolean;
+};
+
+/**
+ * Describes the message fortress.policy.v1.SetConnectorStatusResponse.
+ * Use `create(SetConnectorStatusResponseSchema)` to create a new message.
+ */
+export const SetConnectorStatusResponseSchema: GenMessage<SetConnectorStatusResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_policy_v1_policy, 47);
+
+/**
+ * @generated from message fortress.policy.v1.DeleteConnectorRequest
+ */
+export type DeleteConnectorRequest = Message<"fortress.policy.v1.DeleteConnectorRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string connector_id = 2;
+   */
+  connectorId: string;
+
+  /**
+   * @generated from field: string actor_id = 3;
+   */
+  actorId: string;
+};
+
+/**
+ * Describes the message fortress.policy.v1.DeleteConnectorRequest.
+ * Use `create(DeleteConnectorRequestSchema)` to create a new message.
+ */
+export const DeleteConnectorRequestSchema: GenMessage<DeleteConnectorRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_policy_v1_policy, 48);
+
+/**
+ * @generated from message fortress.policy.v1.DeleteConnectorResponse
+ */
+export type DeleteConnectorResponse = Message<"fortress.policy.v1.DeleteConnectorResponse"> & {
+  /**
+   * @generated from field: string version = 1;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message fortress.policy.v1.DeleteConnectorResponse.
+ * Use `create(DeleteConnectorResponseSchema)` to create a new message.
+ */
+export const DeleteConnectorResponseSchema: GenMessage<DeleteConnectorResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_policy_v1_policy, 49);
 
 /**
  * Effect of a grant.
@@ -1384,6 +1637,51 @@ export enum RedactionKind {
  */
 export const RedactionKindSchema: GenEnum<RedactionKind> = /*@__PURE__*/
   enumDesc(file_fortress_policy_v1_policy, 1);
+
+/**
+ * ConnectorStatus is where a connector is in its life.
+ *
+ * @generated from enum fortress.policy.v1.ConnectorStatus
+ */
+export enum ConnectorStatus {
+  /**
+   * @generated from enum value: CONNECTOR_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Just created: its tools are not served until a test passes.
+   *
+   * @generated from enum value: CONNECTOR_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * @generated from enum value: CONNECTOR_STATUS_ACTIVE = 2;
+   */
+  ACTIVE = 2,
+
+  /**
+   * The upstream failed on the last call or test. Calls are still tried; a success makes it
+   * ACTIVE again.
+   *
+   * @generated from enum value: CONNECTOR_STATUS_OFFLINE = 3;
+   */
+  OFFLINE = 3,
+
+  /**
+   * Killed by an admin (kill switch): every call is denied until it is re-enabled.
+   *
+   * @generated from enum value: CONNECTOR_STATUS_KILLED = 4;
+   */
+  KILLED = 4,
+}
+
+/**
+ * Describes the enum fortress.policy.v1.ConnectorStatus.
+ */
+export const ConnectorStatusSchema: GenEnum<ConnectorStatus> = /*@__PURE__*/
+  enumDesc(file_fortress_policy_v1_policy, 2);
 
 /**
  * PolicyService is the policy-decision point. The edge asks it third, after identity and
@@ -1516,6 +1814,34 @@ export const PolicyAdminService: GenService<{
     methodKind: "unary";
     input: typeof PutRedactionRequestSchema;
     output: typeof PutRedactionResponseSchema;
+  },
+  /**
+   * Creates (PENDING) or updates a connector; its status is kept on update.
+   *
+   * @generated from rpc fortress.policy.v1.PolicyAdminService.PutConnector
+   */
+  putConnector: {
+    methodKind: "unary";
+    input: typeof PutConnectorRequestSchema;
+    output: typeof PutConnectorResponseSchema;
+  },
+  /**
+   * Moves a connector through its lifecycle: kill, re-enable, or a health report.
+   *
+   * @generated from rpc fortress.policy.v1.PolicyAdminService.SetConnectorStatus
+   */
+  setConnectorStatus: {
+    methodKind: "unary";
+    input: typeof SetConnectorStatusRequestSchema;
+    output: typeof SetConnectorStatusResponseSchema;
+  },
+  /**
+   * @generated from rpc fortress.policy.v1.PolicyAdminService.DeleteConnector
+   */
+  deleteConnector: {
+    methodKind: "unary";
+    input: typeof DeleteConnectorRequestSchema;
+    output: typeof DeleteConnectorResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fortress_policy_v1_policy, 1);
