@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PrincipalKind, type Principal } from '@fortress/proto/common/v1/common_pb';
 import type { Logger } from '@fortress/kit/log';
-import type { DecisionChain, RequestFacts } from '../chain/decision-chain.js';
+import type { Allowed, DecisionChain, RequestFacts } from '../chain/decision-chain.js';
 import { BodyTooLargeError, readBody } from '../http/read-body.js';
 import { bearerToken } from './parse-body.js';
 import { IDEMPOTENCY_KEY, type IdempotencyStore, type StoredResponse } from './idempotency.js';
@@ -19,6 +19,8 @@ export interface AdminCall {
   facts: RequestFacts;
   /** The authenticated admin (absent on the routes that sign in). */
   admin: Principal;
+  /** The allow of the action, with its decision token when it touches a credential. */
+  grant?: Allowed;
   params: string[];
   query: URLSearchParams;
   body: unknown;
@@ -77,6 +79,8 @@ export interface AdminApiDeps {
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'DELETE']);
+/** Admin actions whose allow carries a decision token for a credential (a connector test). */
+const CREDENTIAL_ACTIONS = new Set(['admin:connectors.test']);
 const ID_SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Compiles "/pat-keys/{id}/usage" into a matcher returning the captured segments. */
@@ -157,7 +161,7 @@ export function createAdminApi(deps: AdminApiDeps) {
     facts: RequestFacts,
     action: string,
     objectId: string,
-  ): Promise<Principal> => {
+  ): Promise<Allowed> => {
     if (!token)
       throw new ProblemError(
         problems.unauthenticated(
@@ -180,17 +184,21 @@ export function createAdminApi(deps: AdminApiDeps) {
       throw new ProblemError(
         problems.unauthenticated('this token is not an admin session', 'not_an_admin_session'),
       );
-    const authz = await deps.chain.authorize(auth.principal, auth.us, facts, action, {
-      type: 'admin',
-      id: objectId,
-      patKeyId: '',
-    });
+    const authz = await deps.chain.authorize(
+      auth.principal,
+      auth.us,
+      facts,
+      action,
+      { type: 'admin', id: objectId, patKeyId: '' },
+      undefined,
+      CREDENTIAL_ACTIONS.has(action),
+    );
     if (!authz.ok) {
       if (authz.denial.kind === 'unavailable') throw new ProblemError(problems.unavailable());
       const reason = authz.denial.reasons[0];
       throw new ProblemError(problems.forbidden(authz.denial.message, reason?.code ?? 'forbidden'));
     }
-    return auth.principal;
+    return authz.allowed;
   };
 
   const serve = async (
@@ -281,7 +289,7 @@ export function createAdminApi(deps: AdminApiDeps) {
     inv: Invocation,
   ): Promise<{ response: StoredResponse; replayed: boolean; stream?: AdminResult['stream'] }> => {
     const { route, facts, params } = inv;
-    const admin =
+    const grant =
       route.action === 'public'
         ? undefined
         : await authorize(
@@ -290,10 +298,12 @@ export function createAdminApi(deps: AdminApiDeps) {
             route.action,
             params[0] ?? route.path.split('/')[1] ?? '',
           );
+    const admin = grant?.principal;
     const call = (principal: Principal | undefined) =>
       route.handle({
         facts,
         admin: principal as Principal,
+        ...(grant ? { grant } : {}),
         params,
         query: inv.query,
         body: inv.body,

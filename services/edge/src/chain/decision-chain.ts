@@ -12,7 +12,7 @@ import {
 } from '@fortress/proto/common/v1/common_pb';
 import type { IdentityService } from '@fortress/proto/identity/v1/identity_pb';
 import { PostureStatus, type PostureService } from '@fortress/proto/posture/v1/posture_pb';
-import type { PolicyService } from '@fortress/proto/policy/v1/policy_pb';
+import type { Obligations, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
 import type { EventBus } from '@fortress/kit/event-bus';
 import type { Logger } from '@fortress/kit/log';
 import { decisionEnvelope } from './audit-events.js';
@@ -53,6 +53,8 @@ export interface Allowed {
   reservationId: string;
   /** Clamp max_tokens to this when non-zero. */
   maxTokensClamp: number;
+  /** Everything the allow obliges the edge to honour (redaction, connectors, …). */
+  obligations: Obligations | undefined;
 }
 
 /** What a request may ask of the policy beyond its resource: its size and worst-case cost. */
@@ -217,8 +219,10 @@ export function createDecisionChain(deps: DecisionChainDeps) {
       identityUs: number,
       facts: RequestFacts,
       action: string,
-      resource: { type: string; id: string; patKeyId: string },
+      resource: { type: string; id: string; patKeyId: string; destructive?: boolean },
       demand: RequestDemand = NO_DEMAND,
+      /** Whether the allow must come with a credential to use (false for listings). */
+      needsCredential = resource.type !== 'admin',
     ): Promise<{ ok: true; allowed: Allowed } | { ok: false; denial: Denial }> {
       const context = ctxOf(facts);
       const record = {
@@ -276,7 +280,13 @@ export function createDecisionChain(deps: DecisionChainDeps) {
             {
               principal,
               action,
-              resource: { type: resource.type, id: resource.id, patKeyId: resource.patKeyId },
+              resource: {
+                type: resource.type,
+                id: resource.id,
+                patKeyId: resource.patKeyId,
+                connectorId: resource.type === 'tool' ? (resource.id.split('__')[0] ?? '') : '',
+                destructive: resource.destructive ?? false,
+              },
               context,
               maxTokens: demand.maxTokens,
               demand: {
@@ -295,9 +305,9 @@ export function createDecisionChain(deps: DecisionChainDeps) {
       const d = decision.value;
       record.policyVersion = d.policyVersion;
       // A gateway allow must carry the token that lets the vault release its credential; an
-      // admin action touches no credential, so its allow is the decision alone.
+      // admin action or a listing touches no credential, so its allow is the decision alone.
       const complete =
-        resource.type === 'admin' || (d.decisionToken !== '' && !!d.obligations?.credentialRef);
+        !needsCredential || (d.decisionToken !== '' && !!d.obligations?.credentialRef);
       if (d.decision !== Decision.ALLOW || !complete) {
         const reasons = d.reasons.length
           ? d.reasons
@@ -343,6 +353,7 @@ export function createDecisionChain(deps: DecisionChainDeps) {
           policyVersion: d.policyVersion,
           reservationId,
           maxTokensClamp: d.obligations?.maxTokensClamp ?? 0,
+          obligations: d.obligations,
         },
       };
     },

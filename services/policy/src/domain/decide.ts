@@ -1,6 +1,8 @@
 import { PrincipalKind, Product } from '@fortress/proto/common/v1/common_pb';
 import type { CedarRequest, DecisionInput } from './cedar-request.js';
 import {
+  CONNECTOR_ID_PATTERN,
+  CONNECTOR_TEST_ACTION,
   NAME_PATTERN,
   TOOL_PATTERN,
   connectorOf,
@@ -193,7 +195,9 @@ export function decide(
         ? input.principal.patKeyId
         : input.resourceType === 'tool'
           ? connectorOf(input.resourceId)
-          : '',
+          : input.action === CONNECTOR_TEST_ACTION && CONNECTOR_ID_PATTERN.test(input.resourceId)
+            ? input.resourceId
+            : '',
     maxTokensClamp: clamp,
     redaction: redactionFor(input, model),
     connectors: [],

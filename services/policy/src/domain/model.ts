@@ -182,11 +182,17 @@ export const ADMIN_OBJECTS = [
   'billing',
   'settings',
 ] as const;
+/**
+ * Testing a connector (a real call with its stored credential): the one admin action whose
+ * allow carries a decision token, bound to the connector's credential.
+ */
+export const CONNECTOR_TEST_ACTION = 'admin:connectors.test';
 /** Admin actions: read and write of every object, plus audit export and archive reading. */
 export const ADMIN_ACTIONS = [
   ...ADMIN_OBJECTS.flatMap((o) => [`admin:${o}.read`, `admin:${o}.write`]),
   'admin:audit.export',
   ARCHIVE_READ_ACTION,
+  CONNECTOR_TEST_ACTION,
 ];
 /** The built-in admin roles. */
 export const ADMIN_ROLES = ['owner', 'admin', 'auditor', 'viewer'] as const;
