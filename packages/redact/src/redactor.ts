@@ -121,6 +121,7 @@ export function createRedactor(profile: RedactionProfile, options: RedactorOptio
       if (isRawJson(v)) return this.number(v.rawJSON, label) ? rawJson('0') : v;
       if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0)
         return this.number(String(v), label) ? 0 : v;
+      if (typeof v === 'bigint' && v > 0n) return this.number(v.toString(), label) ? 0n : v;
       return v;
     }
 

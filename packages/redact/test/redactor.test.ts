@@ -77,6 +77,12 @@ describe('redactor.json', () => {
       counts: { ssn: 1 },
     },
     {
+      name: 'a bigint card number (from a bigint-aware parser) becomes 0n',
+      input: [4111111111111111110n, 4111111111111111111n],
+      expected: [0n, 4111111111111111111n],
+      counts: { card: 1 },
+    },
+    {
       name: 'a nine-digit number under another key stays',
       input: { zip: 123456789 },
       expected: { zip: 123456789 },
