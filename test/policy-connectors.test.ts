@@ -76,7 +76,7 @@ describe('policy: connectors and their lifecycle (M3)', () => {
     assert.equal(activated.applied, true);
     const allowed = await decide('zendesk__list_tickets');
     assert.equal(allowed.decision, Decision.ALLOW);
-    assert.equal(allowed.obligations?.credentialRef, 'zendesk');
+    assert.equal(allowed.obligations?.credentialRef, 'conn_zendesk');
     assert.deepEqual(
       allowed.obligations?.connectors.map((c) => [c.id, c.type, c.baseUrl, c.status]),
       [['zendesk', 'zendesk', 'https://acme.zendesk.com', ConnectorStatus.ACTIVE]],
@@ -118,6 +118,7 @@ describe('policy: connectors and their lifecycle (M3)', () => {
       { name: 'credentials in the URL', connector: { ...zendesk, baseUrl: 'https://u:p@x.io' } },
       { name: 'a secret-looking setting', connector: { ...zendesk, settings: { api_token: 'x' } } },
       { name: 'an id with "__"', connector: { ...zendesk, id: 'zen__desk' } },
+      { name: 'an id with a dash', connector: { ...zendesk, id: 'zen-desk' } },
       { name: 'an id too long for tool names', connector: { ...zendesk, id: 'z'.repeat(25) } },
       { name: 'an unknown type', connector: { ...zendesk, type: 'myspace' } },
       { name: 'a non-http URL', connector: { ...zendesk, baseUrl: 'file:///etc/passwd' } },

@@ -59,6 +59,8 @@ async function start(): Promise<TestStack> {
         FORTRESS_HOP_TIMEOUT_MS: '1500',
         FORTRESS_AUDIT_ACK_TIMEOUT_MS: '1500',
         FORTRESS_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+        // Small pages, so tools/list paging is exercised with a handful of tools.
+        FORTRESS_MCP_PAGE_SIZE: '2',
       },
     },
   });

@@ -55,6 +55,34 @@ export const edgeConfig = z.object({
     .int()
     .positive()
     .default(256 * 1024 * 1024),
+  /** Browser origins allowed on /v1/mcp (comma-separated); requests without Origin pass. */
+  FORTRESS_MCP_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
+  /** Largest MCP request body. */
+  FORTRESS_MCP_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  /** Largest tools/call arguments (as JSON). */
+  FORTRESS_MCP_MAX_ARGUMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
+  /** How long a SaaS call may take. */
+  FORTRESS_MCP_UPSTREAM_TIMEOUT_MS: millis(30_000),
+  /** Tools per tools/list page. */
+  FORTRESS_MCP_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /** How long a client may cache its tool list (2026-07-28 ttlMs). */
+  FORTRESS_MCP_LIST_TTL_MS: millis(60_000),
 });
 
 /** The edge's configuration. */

@@ -37,6 +37,15 @@ import { createModelsRoutes } from './pat/models-route.js';
 import { createTokenRoute } from './pat/token-route.js';
 import { createSpendSettler } from './pat/spend-settler.js';
 import { createAnthropicUpstream } from './upstream/anthropic-upstream.js';
+import { createConnectorRoutes } from './admin/connector-routes.js';
+import { createRoleRoutes } from './admin/role-routes.js';
+import { createConnectorRuntime } from './mcp/connector-runtime.js';
+import { createListChangedHub } from './mcp/list-changed.js';
+import { createMcpRoute } from './mcp/mcp-route.js';
+import { createResultRedactor } from './mcp/redact-result.js';
+import { openSessionStore } from './mcp/sessions.js';
+import { createToolCall } from './mcp/tool-call.js';
+import { createToolListing } from './mcp/tool-listing.js';
 
 const base = bootService('edge', edgeConfig);
 const { config, logger, telemetry } = base;
@@ -164,6 +173,67 @@ await runService(logger, async () => {
     telemetry,
     defaultTimeoutMs: hopTimeoutMs,
   });
+  // MCP Fortress: the connectors, the tool listing and calls, the 2025-era sessions and streams.
+  const runtime = createConnectorRuntime();
+  const notify = (orgId: string, type: string, data: Record<string, string>) => {
+    bus
+      .publish(
+        envelope({
+          orgId,
+          occurredAt: timestampNow(),
+          source: 'edge',
+          payload: { case: 'notification', value: { type, data } },
+        }),
+        config.FORTRESS_AUDIT_ACK_TIMEOUT_MS,
+      )
+      .catch((err: unknown) => logger.error({ err, orgId, type }, 'notification not published'));
+  };
+  const mcpStreams = createListChangedHub({ bus, logger, keepAliveMs: 25_000 });
+  const mcp = createMcpRoute({
+    chain,
+    sessions: await openSessionStore(adminNats.nc),
+    listing: createToolListing({
+      chain,
+      policy,
+      runtime,
+      logger,
+      hopTimeoutMs,
+      pageSize: config.FORTRESS_MCP_PAGE_SIZE,
+    }),
+    calls: createToolCall({
+      chain,
+      vault,
+      vaultAdmin,
+      policyAdmin,
+      runtime,
+      redact: createResultRedactor({ logger }),
+      bus,
+      notify,
+      logger,
+      stages,
+      hopTimeoutMs,
+      upstreamTimeoutMs: config.FORTRESS_MCP_UPSTREAM_TIMEOUT_MS,
+      auditAckTimeoutMs: config.FORTRESS_AUDIT_ACK_TIMEOUT_MS,
+      maxArgumentBytes: config.FORTRESS_MCP_MAX_ARGUMENT_BYTES,
+    }),
+    streams: mcpStreams,
+    logger,
+    maxBodyBytes: config.FORTRESS_MCP_MAX_BODY_BYTES,
+    allowedOrigins: config.FORTRESS_MCP_ALLOWED_ORIGINS,
+    listTtlMs: config.FORTRESS_MCP_LIST_TTL_MS,
+  });
+  /** An MCP route, timed as a whole. */
+  const mcpRoute = (handle: Route) => ({
+    product: Product.MCP,
+    handle: async (...args: Parameters<Route>) => {
+      const started = performance.now();
+      try {
+        await handle(...args);
+      } finally {
+        stages.record(performance.now() - started, { stage: 'total' });
+      }
+    },
+  });
   const adminApi = createAdminApi({
     root: '/api/v1/',
     chain,
@@ -181,6 +251,15 @@ await runService(logger, async () => {
       ...createOrgKeyRoutes({ identityAdmin, policyAdmin, vaultAdmin, hopTimeoutMs }),
       ...createArchiveRoutes({ store: archiveStore, keys: archiveKeys }),
       ...createAuditRoutes({ audit, hopTimeoutMs }),
+      ...createConnectorRoutes({
+        policyAdmin,
+        vaultAdmin,
+        vault,
+        runtime,
+        hopTimeoutMs,
+        testTimeoutMs: config.FORTRESS_MCP_UPSTREAM_TIMEOUT_MS,
+      }),
+      ...createRoleRoutes({ policyAdmin, hopTimeoutMs }),
       ...createIdpRoutes({
         identityAdmin,
         publish: (env) => bus.publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS),
@@ -202,6 +281,9 @@ await runService(logger, async () => {
       ),
       'GET /v1/models': patRoute(models.list),
       'GET /v1/models/*': patRoute(models.retrieve),
+      'POST /v1/mcp': mcpRoute(mcp.post),
+      'GET /v1/mcp': mcpRoute(mcp.get),
+      'DELETE /v1/mcp': mcpRoute(mcp.delete),
       'POST /v1/fortress/token': patRoute(
         createTokenRoute({
           ...{ identity, bus, logger, stages, hopTimeoutMs },
@@ -230,6 +312,8 @@ await runService(logger, async () => {
     () => adminNats.nc.close(),
     () => upstream.close(),
     server.close,
+    // Before the server closes (closers run in reverse): open streams would hold it open.
+    () => mcpStreams.close(),
     ops.close,
   ];
 });

@@ -3,6 +3,7 @@ import type { CedarRequest, DecisionInput } from './cedar-request.js';
 import {
   CONNECTOR_ID_PATTERN,
   CONNECTOR_TEST_ACTION,
+  connectorCredentialRef,
   NAME_PATTERN,
   TOOL_PATTERN,
   connectorOf,
@@ -194,9 +195,9 @@ export function decide(
       input.resourceType === 'model'
         ? input.principal.patKeyId
         : input.resourceType === 'tool'
-          ? connectorOf(input.resourceId)
+          ? connectorCredentialRef(connectorOf(input.resourceId))
           : input.action === CONNECTOR_TEST_ACTION && CONNECTOR_ID_PATTERN.test(input.resourceId)
-            ? input.resourceId
+            ? connectorCredentialRef(input.resourceId)
             : '',
     maxTokensClamp: clamp,
     redaction: redactionFor(input, model),

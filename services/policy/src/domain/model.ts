@@ -204,8 +204,13 @@ export const ALL_ACTIONS: readonly string[] = [...PAT_ACTIONS, ...MCP_ACTIONS, .
 
 /** Names embedded in Cedar string literals and rule ids: no quotes, no slashes, no spaces. */
 export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
-/** Connector ids: short enough that `<id>__<action>` fits the 64 characters of a tool name. */
-export const CONNECTOR_ID_PATTERN = /^(?!.*__)[a-z](?:[a-z0-9_-]{0,22}[a-z0-9-])?$/;
+/**
+ * Connector ids: lowercase letters and digits (they prefix tool names and name the vault
+ * credential), short enough that `<id>__<action>` fits the 64 characters of a tool name.
+ */
+export const CONNECTOR_ID_PATTERN = /^[a-z][a-z0-9]{0,23}$/;
+/** The vault credential of a connector: `conn_<connector id>`. */
+export const connectorCredentialRef = (connectorId: string) => `conn_${connectorId}`;
 /** Tool names (valid for MCP clients that require it). */
 export const TOOL_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 export const WILDCARD = '*';

@@ -14,6 +14,7 @@ import {
   type Toggle as ToggleMsg,
 } from '@fortress/proto/policy/v1/policy_pb';
 import { InvalidArgumentError } from '@fortress/kit/errors';
+import { validateCustomPattern } from '@fortress/redact/custom-pattern';
 import { newId } from '@fortress/kit/ids';
 import { clip } from '@fortress/kit/validate';
 import { isKnownTimeZone } from '../domain/local-clock.js';
@@ -238,7 +239,7 @@ export function connectorConfigFrom(
   if (!CONNECTOR_ID_PATTERN.test(c.id))
     throw bad(
       `${field}.id`,
-      `"${clip(c.id)}" must be 1–24 lowercase letters, digits, "_" or "-", starting with a letter, without "__"`,
+      `"${clip(c.id)}" must be 1–24 lowercase letters and digits, starting with a letter`,
     );
   if (!(CONNECTOR_TYPES as readonly string[]).includes(c.type))
     throw bad(`${field}.type`, `"${clip(c.type)}" must be one of ${CONNECTOR_TYPES.join(', ')}`);
@@ -306,11 +307,16 @@ export function redactionFrom(p: RedactionMsg | undefined, field = 'profile'): R
   });
   return {
     kinds: [...new Set(kinds)].sort(),
-    custom: (p?.custom ?? []).map((c, i) => ({
-      id: c.id ? name(`${field}.custom[${i}].id`, c.id) : newId('pii'),
-      pattern: text(`${field}.custom[${i}].pattern`, c.pattern, 1024),
-      mask: text(`${field}.custom[${i}].mask`, c.mask, 64),
-    })),
+    custom: (p?.custom ?? []).map((c, i) => {
+      // An untrusted regex: it must compile on the linear-time engine, within its limits.
+      const problem = validateCustomPattern(c.pattern);
+      if (problem) throw bad(`${field}.custom[${i}].pattern`, problem);
+      return {
+        id: c.id ? name(`${field}.custom[${i}].id`, c.id) : newId('pii'),
+        pattern: text(`${field}.custom[${i}].pattern`, c.pattern, 1024),
+        mask: text(`${field}.custom[${i}].mask`, c.mask, 64),
+      };
+    }),
   };
 }
 
