@@ -147,6 +147,18 @@ describe('MCP Fortress: the Streamable HTTP transport rules, raw (both eras)', (
       params: { name: 'zendesk__get_ticket', arguments: 'x' },
     });
     assert.equal((badArgs.json['error'] as { code: number }).code, -32602);
+    const before = org.zendesk.requests.length;
+    const oversized = await legacy(session, {
+      jsonrpc: '2.0',
+      id: 6,
+      method: 'tools/call',
+      params: {
+        name: 'zendesk__create_ticket',
+        arguments: { subject: 'x', description: 'y'.repeat(300 * 1024), priority: 'low' },
+      },
+    });
+    assert.equal((oversized.json['error'] as { code: number }).code, -32602, 'oversized arguments');
+    assert.equal(org.zendesk.requests.length, before, 'nothing reached Zendesk');
     const badCursor = await legacy(session, {
       jsonrpc: '2.0',
       id: 5,

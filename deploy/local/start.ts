@@ -10,6 +10,7 @@ import { Product } from '@fortress/proto/common/v1/common_pb';
 import { seedAdmin, seedOrg } from '@fortress/harness/stack/seed';
 import { startStack } from '@fortress/harness/stack/stack';
 import { REPO_ROOT } from '@fortress/harness/stack/paths';
+import { seedMcpDemo } from './demo-mcp.js';
 
 const DATA_DIR = resolve(REPO_ROOT, '.fortress');
 const LOCAL_FILE = join(DATA_DIR, 'local.json');
@@ -53,10 +54,12 @@ const stack = await startStack({
 writeFileSync(PID_FILE, String(process.pid));
 
 let stopping = false;
+let mcpDemo: { close: () => Promise<void> } | undefined;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   say(`\n==> ${signal}: stopping Fortress`);
+  await mcpDemo?.close();
   await stack.stop();
   try {
     writeFileSync(PID_FILE, '');
@@ -73,7 +76,7 @@ say('==> seeding the demo organisation');
 // The org key is shown once by identity; the local stack keeps the demo one in local.json
 // (mode 0600) for your scripts, and issues a new one if that no longer authenticates.
 const previous = existsSync(LOCAL_FILE)
-  ? (JSON.parse(readFileSync(LOCAL_FILE, 'utf8')) as { orgKey?: string })
+  ? (JSON.parse(readFileSync(LOCAL_FILE, 'utf8')) as { orgKey?: string; mcpKey?: string })
   : {};
 let orgKey = previous.orgKey ?? '';
 const stillValid =
@@ -94,6 +97,10 @@ if (!stillValid) {
   });
   orgKey = seeded.orgKey;
 }
+
+say('==> connecting the demo Zendesk (MCP)');
+const mcp = await seedMcpDemo(stack.operator, DEMO_ORG, previous.mcpKey);
+mcpDemo = mcp;
 
 say('==> creating the bootstrap admin');
 // The admin's password is shown once, by this start, when it creates the admin; it is not
@@ -124,9 +131,11 @@ const local = {
   orgKey,
   adminEmail: DEMO_ADMIN,
   patKeyId: DEMO_PAT,
-  products: [Product[Product.PAT]],
+  mcpKey: mcp.mcpKey,
+  products: [Product[Product.PAT], Product[Product.MCP]],
   allowedModels: ['claude-sonnet-4-5-20250929', 'claude-haiku-4-5-20251001'],
   sandboxAnthropicUrl: stack.sandbox.url,
+  sandboxZendeskUrl: mcp.zendeskUrl,
   logs: join(DATA_DIR, 'logs'),
 };
 writeFileSync(LOCAL_FILE, JSON.stringify(local, null, 2), { mode: 0o600 });
@@ -160,4 +169,17 @@ or with the official Anthropic SDK (only baseURL and apiKey change):
   });
 
 A model outside the allowlist (e.g. claude-opus-4-1-20250805) is denied with policy_denied.
+
+MCP Fortress: add this server to your MCP client (role "support": every Zendesk tool but
+delete_ticket; emails, phones, SSNs and card numbers in results are masked):
+
+  "mcpServers": {
+    "fortress": {
+      "url": "${stack.edgeUrl}/v1/mcp",
+      "headers": { "x-api-key": "${mcp.mcpKey}" }
+    }
+  }
+
+  (Zendesk here is a local sandbox at ${mcp.zendeskUrl} speaking Zendesk's API.)
+
 Logs: ${local.logs}. Press Ctrl-C to stop.`);

@@ -74,6 +74,9 @@ export async function seedMcpOrg(stack: TestStack): Promise<McpOrg> {
     role: { name: 'viewer', grants: [grant('zendesk__list_tickets')] },
   });
   const zendesk = await startFakeZendesk();
+  // The connector's credential is a canary of the secret scans: it must never leave the vault
+  // except to the edge, and never appear in a log, span, error or table.
+  stack.issuedSecrets.push(ZENDESK_DEFAULTS.apiToken);
   const owner = await adminSession(
     stack,
     orgId,
