@@ -54,12 +54,13 @@ const stack = await startStack({
 writeFileSync(PID_FILE, String(process.pid));
 
 let stopping = false;
-let mcpDemo: { close: () => Promise<void> } | undefined;
+/** What the demo runs besides the stack (the sandbox SaaS), closed first. */
+const demoClosers: Array<() => Promise<void>> = [];
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   say(`\n==> ${signal}: stopping Fortress`);
-  await mcpDemo?.close();
+  for (const close of demoClosers) await close();
   await stack.stop();
   try {
     writeFileSync(PID_FILE, '');
@@ -100,7 +101,7 @@ if (!stillValid) {
 
 say('==> connecting the demo Zendesk (MCP)');
 const mcp = await seedMcpDemo(stack.operator, DEMO_ORG, previous.mcpKey);
-mcpDemo = mcp;
+demoClosers.push(mcp.close);
 
 say('==> creating the bootstrap admin');
 // The admin's password is shown once, by this start, when it creates the admin; it is not
