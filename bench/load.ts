@@ -1,6 +1,6 @@
 /**
  * A closed-loop load generator, run as its own process so that it does not share an event loop
- * with what it measures: `concurrency` workers send the same POST back to back over keep-alive
+ * with what it measures: `concurrency` workers send the same request back to back over keep-alive
  * connections for `durationMs`, and every latency is recorded with sub-millisecond precision.
  * Each response body is read to its end: the latency is the time to the end of the body, the
  * time to first byte the time to its first chunk (for a stream, the first SSE event). With
@@ -17,6 +17,8 @@ interface LoadSpec {
   durationMs: number;
   warmupMs: number;
   stream: boolean;
+  /** POST by default; a GET sends no body. */
+  method?: string;
 }
 
 interface Sample {
@@ -29,7 +31,8 @@ interface Sample {
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
 const target = new URL(spec.url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
-const body = Buffer.from(spec.body);
+const method = spec.method ?? 'POST';
+const body = method === 'GET' ? Buffer.alloc(0) : Buffer.from(spec.body);
 const END_OF_STREAM = 'event: message_stop';
 
 function once(): Promise<Sample> {
@@ -40,9 +43,12 @@ function once(): Promise<Sample> {
         hostname: target.hostname,
         port: target.port,
         path: target.pathname + target.search,
-        method: 'POST',
+        method,
         agent,
-        headers: { ...spec.headers, 'content-length': String(body.length) },
+        headers: {
+          ...spec.headers,
+          ...(method === 'GET' ? {} : { 'content-length': String(body.length) }),
+        },
       },
       (res) => {
         let ttfb = NaN;
