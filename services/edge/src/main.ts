@@ -38,6 +38,7 @@ import { createTokenRoute } from './pat/token-route.js';
 import { createSpendSettler } from './pat/spend-settler.js';
 import { createAnthropicUpstream } from './upstream/anthropic-upstream.js';
 import { createConnectorRoutes } from './admin/connector-routes.js';
+import { createRedactionRoutes } from './admin/redaction-routes.js';
 import { createRoleRoutes } from './admin/role-routes.js';
 import { createConnectorRuntime } from './mcp/connector-runtime.js';
 import { createListChangedHub } from './mcp/list-changed.js';
@@ -260,6 +261,7 @@ await runService(logger, async () => {
         testTimeoutMs: config.FORTRESS_MCP_UPSTREAM_TIMEOUT_MS,
       }),
       ...createRoleRoutes({ policyAdmin, hopTimeoutMs }),
+      ...createRedactionRoutes({ policyAdmin, identityAdmin, hopTimeoutMs }),
       ...createIdpRoutes({
         identityAdmin,
         publish: (env) => bus.publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS),
