@@ -1,0 +1,241 @@
+/**
+ * A fake upstream MCP server on loopback, for the federation client's tests and the local stack.
+ * It is built with the official server SDK (`@modelcontextprotocol/server`): McpServer for the
+ * tools, its Streamable HTTP transports for the wire, so clients see what a real server sends.
+ *
+ * - `eras: 'both'` (default): 2026-07-28 requests (per-request `_meta`, `server/discover`) go to
+ *   the SDK's stateless modern handler; 2025-era requests (initialize handshake, then
+ *   `Mcp-Session-Id`) to a sessionful transport per session, as most deployed servers run.
+ * - `eras: 'legacy'`: only the 2025-era sessionful wiring, like a server built before 2026-07-28.
+ *   A `server/discover` probe is answered the way such a server answers it (400, no session).
+ * - Every request needs `Authorization: Bearer <token>`, else 401 with a Bearer challenge.
+ * - A request naming a session the fake does not know (expired, or from before a restart) gets
+ *   404, as the spec requires, so clients must start a new session.
+ * - tools/list is paged (`pageSize`, default 4) so clients must follow `nextCursor`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import {
+  WebStandardStreamableHTTPServerTransport,
+  createMcpHandler,
+  isInitializeRequest,
+  isLegacyRequest,
+} from '@modelcontextprotocol/server';
+import { readText, sendRpcError, sendWebResponse, toWebRequest } from './node-web.js';
+import { buildFakeMcpServer, type ToolState } from './tools.js';
+
+/** Options of {@link startFakeMcpUpstream}. */
+export interface FakeMcpUpstreamOptions {
+  /** The bearer token the fake accepts. */
+  readonly token: string;
+  /** Which protocol eras it serves; default 'both'. */
+  readonly eras?: 'both' | 'legacy';
+  /** Tools per tools/list page; default 4. */
+  readonly pageSize?: number;
+  /** Interface to bind; loopback by default. */
+  readonly host?: string;
+}
+
+/** One HTTP request as the fake received it. */
+export interface RecordedMcpRequest {
+  readonly httpMethod: string;
+  /** The JSON-RPC method of a POST body, when it had one. */
+  readonly rpcMethod?: string;
+  /** Header names lowercased; repeated headers joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Levers a test pulls on a running fake. */
+export interface FakeMcpUpstreamControls {
+  /** Takes the fake down: the port refuses connections and every session is forgotten. */
+  stop(): Promise<void>;
+  /** Brings it back on the same port, with no sessions (like a restarted server). */
+  start(): Promise<void>;
+  /** Forgets every session while staying up (like sessions expiring). */
+  expireSessions(): Promise<void>;
+  /** Changes the bearer token the fake accepts. */
+  setToken(token: string): void;
+  /** tools/call executions that reached a tool, for one tool or all. */
+  toolCalls(name?: string): number;
+  /** Resolves when the next call to `name` reaches its tool. */
+  nextCall(name: string): Promise<void>;
+  /** Every HTTP request so far, oldest first (a live view). */
+  readonly requests: readonly RecordedMcpRequest[];
+  /** Sessions currently open (2025-era only). */
+  sessionCount(): number;
+}
+
+/** A running fake upstream MCP server. */
+export interface FakeMcpUpstream {
+  /** The MCP endpoint, e.g. `http://127.0.0.1:40123/mcp`. */
+  readonly url: string;
+  readonly controls: FakeMcpUpstreamControls;
+  /** Stops it for good. */
+  close(): Promise<void>;
+}
+
+interface Session {
+  readonly transport: WebStandardStreamableHTTPServerTransport;
+  readonly close: () => Promise<void>;
+}
+
+const ENDPOINT = '/mcp';
+
+/** Starts a fake upstream MCP server on a free port. */
+export async function startFakeMcpUpstream(
+  options: FakeMcpUpstreamOptions,
+): Promise<FakeMcpUpstream> {
+  const host = options.host ?? '127.0.0.1';
+  const pageSize = options.pageSize ?? 4;
+  const eras = options.eras ?? 'both';
+  let token = options.token;
+  let stopping = new AbortController();
+  const sessions = new Map<string, Session>();
+  const requests: RecordedMcpRequest[] = [];
+  const calls = new Map<string, number>();
+  const waiters: { name: string; resolve: () => void }[] = [];
+
+  const state: ToolState = {
+    calls,
+    onCall: (name) => {
+      const index = waiters.findIndex((w) => w.name === name);
+      if (index >= 0) waiters.splice(index, 1)[0]?.resolve();
+    },
+    stopping: () => stopping.signal,
+  };
+  const build = () => buildFakeMcpServer(state, pageSize);
+  const modern = eras === 'both' ? createMcpHandler(build, { legacy: 'reject' }) : undefined;
+
+  const http = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) sendRpcError(res, 500, -32603, 'internal error');
+      else res.end();
+    });
+  });
+  let url = '';
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readText(req);
+    if (body === undefined) return sendRpcError(res, 413, -32600, 'request too large');
+    let parsed: unknown;
+    try {
+      parsed = body === '' ? undefined : JSON.parse(body);
+    } catch {
+      parsed = undefined;
+    }
+    const rpcMethod =
+      typeof parsed === 'object' && parsed !== null && 'method' in parsed
+        ? String(parsed.method)
+        : undefined;
+    requests.push({
+      httpMethod: req.method ?? '',
+      ...(rpcMethod === undefined ? {} : { rpcMethod }),
+      headers: Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [
+          k,
+          Array.isArray(v) ? v.join(', ') : (v ?? ''),
+        ]),
+      ),
+      body,
+    });
+
+    if ((req.url ?? '').split('?')[0] !== ENDPOINT)
+      return sendRpcError(res, 404, -32601, 'not found');
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+      return sendRpcError(res, 401, -32001, 'unauthorized');
+    }
+
+    const request = toWebRequest(req, url, body);
+    if (modern !== undefined && !(await isLegacyRequest(request, parsed))) {
+      return sendWebResponse(await modern.fetch(request), res);
+    }
+
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      const session = sessions.get(sessionId);
+      if (session === undefined) return sendRpcError(res, 404, -32001, 'Session not found');
+      return sendWebResponse(
+        await session.transport.handleRequest(request, { parsedBody: parsed }),
+        res,
+      );
+    }
+    if (req.method !== 'POST' || !isInitializeRequest(parsed)) {
+      return sendRpcError(res, 400, -32000, 'Bad Request: No valid session ID provided');
+    }
+    const mcp = build();
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { transport, close: () => mcp.close() });
+      },
+      onsessionclosed: (id) => {
+        sessions.delete(id);
+      },
+    });
+    await mcp.connect(transport);
+    return sendWebResponse(await transport.handleRequest(request, { parsedBody: parsed }), res);
+  }
+
+  async function listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  async function expireSessions(): Promise<void> {
+    const open = [...sessions.values()];
+    sessions.clear();
+    await Promise.all(open.map((s) => s.close()));
+  }
+
+  async function stop(): Promise<void> {
+    if (!http.listening) return;
+    stopping.abort();
+    stopping = new AbortController();
+    await expireSessions();
+    const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeAllConnections();
+    await closed;
+    // A real restart takes far longer than this, but a client in this same process needs two
+    // I/O turns (one to read the FIN of each pooled keep-alive socket, one for the close
+    // callbacks that take it out of the pool); without them a request sent right after start()
+    // could go out on a socket the fake has already closed.
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  await listen(0);
+  const { port } = http.address() as AddressInfo;
+  url = `http://${host}:${port}${ENDPOINT}`;
+
+  return {
+    url,
+    controls: {
+      stop,
+      start: async () => {
+        if (!http.listening) await listen(port);
+      },
+      expireSessions,
+      setToken: (next) => {
+        token = next;
+      },
+      toolCalls: (name) =>
+        name === undefined
+          ? [...calls.values()].reduce((a, b) => a + b, 0)
+          : (calls.get(name) ?? 0),
+      nextCall: (name) => new Promise<void>((resolve) => waiters.push({ name, resolve })),
+      requests,
+      sessionCount: () => sessions.size,
+    },
+    close: async () => {
+      await stop();
+      await modern?.close();
+    },
+  };
+}
