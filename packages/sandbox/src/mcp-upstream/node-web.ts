@@ -54,8 +54,17 @@ export async function sendWebResponse(response: Response, res: ServerResponse): 
   }
 }
 
-/** A JSON-RPC error answer with no id, as the SDK's transports send before any dispatch. */
-export function sendRpcError(res: ServerResponse, status: number, code: number, message: string) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+/** A JSON-RPC error answer with no id, as the SDKs' transports send before any dispatch. */
+export function sendRpcError(
+  res: ServerResponse,
+  answer: { status: number; code: number; message: string },
+): void {
+  res.writeHead(answer.status, { 'content-type': 'application/json' });
+  res.end(
+    JSON.stringify({
+      jsonrpc: '2.0',
+      error: { code: answer.code, message: answer.message },
+      id: null,
+    }),
+  );
 }

@@ -1,36 +1,33 @@
 /**
  * A fake upstream MCP server on loopback, for the federation client's tests and the local stack.
- * It is built with the official server SDK (`@modelcontextprotocol/server`): McpServer for the
- * tools, its Streamable HTTP transports for the wire, so clients see what a real server sends.
+ * It is built with the official server SDKs, so clients see what real servers send:
  *
- * - `eras: 'both'` (default): 2026-07-28 requests (per-request `_meta`, `server/discover`) go to
- *   the SDK's stateless modern handler; 2025-era requests (initialize handshake, then
- *   `Mcp-Session-Id`) to a sessionful transport per session, as most deployed servers run.
- * - `eras: 'legacy'`: only the 2025-era sessionful wiring, like a server built before 2026-07-28.
- *   A `server/discover` probe is answered the way such a server answers it (400, no session).
+ * - `kind: 'v2'` (default): `@modelcontextprotocol/server`. 2026-07-28 requests (per-request
+ *   `_meta`, `server/discover`) go to its stateless modern handler; 2025-era requests
+ *   (initialize, then `Mcp-Session-Id`) to a sessionful transport per session.
+ * - `kind: 'v2-2025'`: the same SDK serving the 2025 era only, with sessions.
+ * - `kind: 'v1'` / `'v1-stateless'`: `@modelcontextprotocol/sdk` 1.x, which most deployed
+ *   servers run, sessionful as in its documentation or in its stateless mode.
  * - Every request needs `Authorization: Bearer <token>`, else 401 with a Bearer challenge.
  * - A request naming a session the fake does not know (expired, or from before a restart) gets
- *   404, as the spec requires, so clients must start a new session.
+ *   404, as the spec requires, so clients must start a new session. A request with no session
+ *   that is not `initialize` (such as a `server/discover` probe) gets 400, as SDK servers answer.
  * - tools/list is paged (`pageSize`, default 4) so clients must follow `nextCursor`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import {
-  WebStandardStreamableHTTPServerTransport,
-  createMcpHandler,
-  isInitializeRequest,
-  isLegacyRequest,
-} from '@modelcontextprotocol/server';
-import { readText, sendRpcError, sendWebResponse, toWebRequest } from './node-web.js';
-import { buildFakeMcpServer, type ToolState } from './tools.js';
+import { readText, sendRpcError } from './node-web.js';
+import type { ToolState } from './tools.js';
+import type { Wiring } from './wiring.js';
+import { createV1Wiring } from './wiring-v1.js';
+import { createV2Wiring } from './wiring-v2.js';
 
 /** Options of {@link startFakeMcpUpstream}. */
 export interface FakeMcpUpstreamOptions {
   /** The bearer token the fake accepts. */
   readonly token: string;
-  /** Which protocol eras it serves; default 'both'. */
-  readonly eras?: 'both' | 'legacy';
+  /** Which SDK serves and how (see above); default 'v2'. */
+  readonly kind?: 'v2' | 'v2-2025' | 'v1' | 'v1-stateless';
   /** Tools per tools/list page; default 4. */
   readonly pageSize?: number;
   /** Interface to bind; loopback by default. */
@@ -76,11 +73,6 @@ export interface FakeMcpUpstream {
   close(): Promise<void>;
 }
 
-interface Session {
-  readonly transport: WebStandardStreamableHTTPServerTransport;
-  readonly close: () => Promise<void>;
-}
-
 const ENDPOINT = '/mcp';
 
 /** Starts a fake upstream MCP server on a free port. */
@@ -89,10 +81,9 @@ export async function startFakeMcpUpstream(
 ): Promise<FakeMcpUpstream> {
   const host = options.host ?? '127.0.0.1';
   const pageSize = options.pageSize ?? 4;
-  const eras = options.eras ?? 'both';
+  const kind = options.kind ?? 'v2';
   let token = options.token;
   let stopping = new AbortController();
-  const sessions = new Map<string, Session>();
   const requests: RecordedMcpRequest[] = [];
   const calls = new Map<string, number>();
   const waiters: { name: string; resolve: () => void }[] = [];
@@ -105,12 +96,15 @@ export async function startFakeMcpUpstream(
     },
     stopping: () => stopping.signal,
   };
-  const build = () => buildFakeMcpServer(state, pageSize);
-  const modern = eras === 'both' ? createMcpHandler(build, { legacy: 'reject' }) : undefined;
+  const wiring: Wiring =
+    kind === 'v1' || kind === 'v1-stateless'
+      ? createV1Wiring({ state, pageSize, stateless: kind === 'v1-stateless' })
+      : createV2Wiring({ state, pageSize, modern: kind === 'v2' });
 
   const http = createServer((req, res) => {
     handle(req, res).catch(() => {
-      if (!res.headersSent) sendRpcError(res, 500, -32603, 'internal error');
+      if (!res.headersSent)
+        sendRpcError(res, { status: 500, code: -32603, message: 'internal error' });
       else res.end();
     });
   });
@@ -118,7 +112,9 @@ export async function startFakeMcpUpstream(
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readText(req);
-    if (body === undefined) return sendRpcError(res, 413, -32600, 'request too large');
+    if (body === undefined) {
+      return sendRpcError(res, { status: 413, code: -32600, message: 'request too large' });
+    }
     let parsed: unknown;
     try {
       parsed = body === '' ? undefined : JSON.parse(body);
@@ -142,41 +138,16 @@ export async function startFakeMcpUpstream(
     });
 
     if ((req.url ?? '').split('?')[0] !== ENDPOINT)
-      return sendRpcError(res, 404, -32601, 'not found');
+      return sendRpcError(res, { status: 404, code: -32601, message: 'not found' });
     if (req.headers.authorization !== `Bearer ${token}`) {
       res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
-      return sendRpcError(res, 401, -32001, 'unauthorized');
+      return sendRpcError(res, { status: 401, code: -32001, message: 'unauthorized' });
     }
 
-    const request = toWebRequest(req, url, body);
-    if (modern !== undefined && !(await isLegacyRequest(request, parsed))) {
-      return sendWebResponse(await modern.fetch(request), res);
+    if (req.method === 'POST' && parsed === undefined) {
+      return sendRpcError(res, { status: 400, code: -32700, message: 'Parse error' });
     }
-
-    const sessionId = req.headers['mcp-session-id'];
-    if (typeof sessionId === 'string') {
-      const session = sessions.get(sessionId);
-      if (session === undefined) return sendRpcError(res, 404, -32001, 'Session not found');
-      return sendWebResponse(
-        await session.transport.handleRequest(request, { parsedBody: parsed }),
-        res,
-      );
-    }
-    if (req.method !== 'POST' || !isInitializeRequest(parsed)) {
-      return sendRpcError(res, 400, -32000, 'Bad Request: No valid session ID provided');
-    }
-    const mcp = build();
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, { transport, close: () => mcp.close() });
-      },
-      onsessionclosed: (id) => {
-        sessions.delete(id);
-      },
-    });
-    await mcp.connect(transport);
-    return sendWebResponse(await transport.handleRequest(request, { parsedBody: parsed }), res);
+    return wiring.handle({ req, res, url, body, parsed });
   }
 
   async function listen(port: number): Promise<void> {
@@ -189,17 +160,11 @@ export async function startFakeMcpUpstream(
     });
   }
 
-  async function expireSessions(): Promise<void> {
-    const open = [...sessions.values()];
-    sessions.clear();
-    await Promise.all(open.map((s) => s.close()));
-  }
-
   async function stop(): Promise<void> {
     if (!http.listening) return;
     stopping.abort();
     stopping = new AbortController();
-    await expireSessions();
+    await wiring.expireSessions();
     const closed = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeAllConnections();
     await closed;
@@ -221,7 +186,7 @@ export async function startFakeMcpUpstream(
       start: async () => {
         if (!http.listening) await listen(port);
       },
-      expireSessions,
+      expireSessions: () => wiring.expireSessions(),
       setToken: (next) => {
         token = next;
       },
@@ -231,11 +196,11 @@ export async function startFakeMcpUpstream(
           : (calls.get(name) ?? 0),
       nextCall: (name) => new Promise<void>((resolve) => waiters.push({ name, resolve })),
       requests,
-      sessionCount: () => sessions.size,
+      sessionCount: () => wiring.sessionCount(),
     },
     close: async () => {
       await stop();
-      await modern?.close();
+      await wiring.close();
     },
   };
 }

@@ -1,11 +1,4 @@
-import {
-  McpServer,
-  ProtocolError,
-  ProtocolErrorCode,
-  type CallToolResult,
-  type Tool,
-  type ToolAnnotations,
-} from '@modelcontextprotocol/server';
+import type { CallToolResult, Tool, ToolAnnotations } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 
 /** What the tools of one fake upstream share across sessions and restarts. */
@@ -18,7 +11,8 @@ export interface ToolState {
   readonly stopping: () => AbortSignal;
 }
 
-interface FakeTool {
+/** One tool of the fake, independent of the SDK that serves it. */
+export interface FakeTool {
   readonly name: string;
   readonly title?: string;
   readonly description: string;
@@ -50,7 +44,7 @@ const DOCS = [
 const text = (value: string): CallToolResult => ({ content: [{ type: 'text', text: value }] });
 
 /** The fake's tools, in the order tools/list pages through them. Names are what a real server might use, including ones that need sanitising. */
-const TOOLS: readonly FakeTool[] = [
+export const FAKE_TOOLS: readonly FakeTool[] = [
   {
     name: 'search_docs',
     title: 'Search documents',
@@ -150,7 +144,7 @@ const TOOLS: readonly FakeTool[] = [
 ];
 
 /** How many tools the fake lists in all. */
-export const FAKE_TOOL_COUNT = TOOLS.length;
+export const FAKE_TOOL_COUNT = FAKE_TOOLS.length;
 
 /** The wire form of a tool, as a paginating server lists it. */
 function listed(tool: FakeTool): Tool {
@@ -165,48 +159,38 @@ function listed(tool: FakeTool): Tool {
 }
 
 /** Cursors are opaque to clients; here they encode the offset of the next page. */
-function offsetOf(cursor: string | undefined): number {
+function offsetOf(cursor: string | undefined): number | undefined {
   if (cursor === undefined) return 0;
   const offset = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Number.isInteger(offset) || offset <= 0 || offset >= TOOLS.length) {
-    throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'invalid cursor');
-  }
-  return offset;
+  return Number.isInteger(offset) && offset > 0 && offset < FAKE_TOOLS.length ? offset : undefined;
 }
 
 /**
- * One McpServer with the fake's tools. The SDK's McpServer lists every tool in one page, so
- * its tools/list handler is replaced by one that pages through the same definitions.
+ * One tools/list page, or undefined for a cursor the fake never issued. The SDKs' McpServer
+ * lists every tool in one page, so each wiring replaces its tools/list handler with this.
  */
-export function buildFakeMcpServer(state: ToolState, pageSize: number): McpServer {
-  const mcp = new McpServer({ name: 'fortress-fake-upstream', version: '1.0.0' });
-  for (const tool of TOOLS) {
-    mcp.registerTool(
-      tool.name,
-      {
-        ...(tool.title === undefined ? {} : { title: tool.title }),
-        description: tool.description,
-        inputSchema: tool.input,
-        ...(tool.output === undefined ? {} : { outputSchema: tool.output }),
-        ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
-      },
-      async (args: Record<string, unknown>) => {
-        state.calls.set(tool.name, (state.calls.get(tool.name) ?? 0) + 1);
-        state.onCall(tool.name);
-        return tool.run(args, state);
-      },
-    );
-  }
-  mcp.server.removeRequestHandler('tools/list');
-  mcp.server.setRequestHandler('tools/list', (request) => {
-    const offset = offsetOf(request.params?.cursor);
-    const next = offset + pageSize;
-    return {
-      tools: TOOLS.slice(offset, next).map(listed),
-      ...(next < TOOLS.length
-        ? { nextCursor: Buffer.from(String(next), 'utf8').toString('base64url') }
-        : {}),
-    };
-  });
-  return mcp;
+export function toolsPage(
+  cursor: string | undefined,
+  pageSize: number,
+): { tools: Tool[]; nextCursor?: string } | undefined {
+  const offset = offsetOf(cursor);
+  if (offset === undefined) return undefined;
+  const next = offset + pageSize;
+  return {
+    tools: FAKE_TOOLS.slice(offset, next).map(listed),
+    ...(next < FAKE_TOOLS.length
+      ? { nextCursor: Buffer.from(String(next), 'utf8').toString('base64url') }
+      : {}),
+  };
+}
+
+/** Runs a tool for a call that reached the server, counting it first. */
+export async function runTool(
+  tool: FakeTool,
+  args: Record<string, unknown>,
+  state: ToolState,
+): Promise<CallToolResult> {
+  state.calls.set(tool.name, (state.calls.get(tool.name) ?? 0) + 1);
+  state.onCall(tool.name);
+  return tool.run(args, state);
 }

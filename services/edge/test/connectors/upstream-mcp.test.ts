@@ -54,10 +54,17 @@ describe('upstream mcp federation', () => {
   ): Promise<ToolOutcome> =>
     callUpstreamTool({ config: configOf(upstream), credential, upstreamName, args, signal, pool });
 
-  for (const eras of ['both', 'legacy'] as const) {
-    describe(`against an upstream serving ${eras === 'both' ? 'both eras' : 'the 2025 era only'}`, () => {
+  const upstreams = [
+    { kind: 'v2', name: 'a v2 SDK server speaking both eras' },
+    { kind: 'v2-2025', name: 'a v2 SDK server speaking the 2025 era only' },
+    { kind: 'v1', name: 'a v1 SDK server with sessions' },
+    { kind: 'v1-stateless', name: 'a stateless v1 SDK server' },
+  ] as const;
+
+  for (const { kind, name } of upstreams) {
+    describe(`against ${name}`, () => {
       beforeEach(async () => {
-        fake = await startFakeMcpUpstream({ token, eras, pageSize: 4 });
+        fake = await startFakeMcpUpstream({ token, kind, pageSize: 4 });
       });
 
       it('follows nextCursor through every page and prefixes each tool', async () => {
@@ -139,12 +146,20 @@ describe('upstream mcp federation', () => {
         ]);
       });
 
-      it('reports unavailable when the upstream answers a json-rpc error', async () => {
+      it('reports an unknown tool the way the upstream answers it', async () => {
         const outcome = await call(fake!, 'no_such_tool');
-        assert.deepEqual(outcome, {
-          kind: 'unavailable',
-          reason: 'upstream answered json-rpc error -32602',
-        });
+        // v2 servers answer with a JSON-RPC error (no usable answer: unavailable); v1 servers
+        // answer with an isError result, which passes through like any result.
+        assert.deepEqual(
+          outcome,
+          kind.startsWith('v1')
+            ? {
+                kind: 'result',
+                content: [{ type: 'text', text: 'MCP error -32602: Tool no_such_tool not found' }],
+                isError: true,
+              }
+            : { kind: 'unavailable', reason: 'upstream answered json-rpc error -32602' },
+        );
       });
 
       it('reports unavailable without reaching any tool when the token is wrong', async () => {
@@ -176,7 +191,7 @@ describe('upstream mcp federation', () => {
         const handshakes = fake!.controls.requests.filter(
           (r) => r.rpcMethod === 'server/discover' || r.rpcMethod === 'initialize',
         );
-        assert.equal(handshakes.length, eras === 'both' ? 1 : 2); // legacy: the probe, then initialize
+        assert.equal(handshakes.length, kind === 'v2' ? 1 : 2); // 2025 era: the probe, then initialize
         assert.equal(pool.size(), 1);
       });
 
@@ -226,7 +241,7 @@ describe('upstream mcp federation', () => {
 
   describe('connection cache', () => {
     beforeEach(async () => {
-      fake = await startFakeMcpUpstream({ token, eras: 'both' });
+      fake = await startFakeMcpUpstream({ token, kind: 'v2' });
     });
 
     const discoveries = () =>
@@ -281,7 +296,7 @@ describe('upstream mcp federation', () => {
 
   describe('protocol eras', () => {
     it('speaks 2026-07-28 to an upstream that offers it, without a session', async () => {
-      fake = await startFakeMcpUpstream({ token, eras: 'both' });
+      fake = await startFakeMcpUpstream({ token, kind: 'v2' });
       await call(fake, 'get_doc', { id: 'doc-1' });
       const posted = fake.controls.requests.filter((r) => r.httpMethod === 'POST');
       assert.deepEqual(
@@ -300,7 +315,7 @@ describe('upstream mcp federation', () => {
     });
 
     it('falls back to the 2025-11-25 handshake and a session for a 2025-era upstream', async () => {
-      fake = await startFakeMcpUpstream({ token, eras: 'legacy' });
+      fake = await startFakeMcpUpstream({ token, kind: 'v2-2025' });
       await call(fake, 'get_doc', { id: 'doc-1' });
       const posted = fake.controls.requests.filter((r) => r.httpMethod === 'POST');
       assert.deepEqual(
@@ -314,39 +329,41 @@ describe('upstream mcp federation', () => {
     });
   });
 
-  describe('expired sessions', () => {
-    beforeEach(async () => {
-      fake = await startFakeMcpUpstream({ token, eras: 'legacy' });
-    });
-
-    it('recovers transparently when the upstream restarts and forgets the session', async () => {
-      assert.equal((await call(fake!, 'get_doc', { id: 'doc-1' })).kind, 'result');
-      await fake!.controls.stop();
-      await fake!.controls.start();
-      const outcome = await call(fake!, 'get_doc', { id: 'doc-2' });
-      assert.equal(outcome.kind, 'result', JSON.stringify(outcome));
-      assert.equal(fake!.controls.toolCalls('get_doc'), 2); // the refused request ran no tool
-      const statuses = fake!.controls.requests.map((r) => r.rpcMethod);
-      assert.equal(statuses.filter((m) => m === 'initialize').length, 2);
-    });
-
-    it('recovers transparently when the upstream expires the session while up', async () => {
-      await call(fake!, 'get_doc', { id: 'doc-1' });
-      await fake!.controls.expireSessions();
-      const tools = await listUpstreamTools({
-        config: configOf(fake!),
-        credential: bearer(token),
-        signal: live(),
-        pool,
+  for (const kind of ['v2-2025', 'v1'] as const) {
+    describe(`expired sessions of a ${kind} upstream`, () => {
+      beforeEach(async () => {
+        fake = await startFakeMcpUpstream({ token, kind });
       });
-      assert.equal(tools.length, FAKE_TOOL_COUNT);
-      assert.equal(fake!.controls.sessionCount(), 1);
+
+      it('recovers transparently when the upstream restarts and forgets the session', async () => {
+        assert.equal((await call(fake!, 'get_doc', { id: 'doc-1' })).kind, 'result');
+        await fake!.controls.stop();
+        await fake!.controls.start();
+        const outcome = await call(fake!, 'get_doc', { id: 'doc-2' });
+        assert.equal(outcome.kind, 'result', JSON.stringify(outcome));
+        assert.equal(fake!.controls.toolCalls('get_doc'), 2); // the refused request ran no tool
+        const statuses = fake!.controls.requests.map((r) => r.rpcMethod);
+        assert.equal(statuses.filter((m) => m === 'initialize').length, 2);
+      });
+
+      it('recovers transparently when the upstream expires the session while up', async () => {
+        await call(fake!, 'get_doc', { id: 'doc-1' });
+        await fake!.controls.expireSessions();
+        const tools = await listUpstreamTools({
+          config: configOf(fake!),
+          credential: bearer(token),
+          signal: live(),
+          pool,
+        });
+        assert.equal(tools.length, FAKE_TOOL_COUNT);
+        assert.equal(fake!.controls.sessionCount(), 1);
+      });
     });
-  });
+  }
 
   describe('credential injection', () => {
     beforeEach(async () => {
-      fake = await startFakeMcpUpstream({ token, eras: 'both' });
+      fake = await startFakeMcpUpstream({ token, kind: 'v2' });
     });
 
     it('sends the secret in a configured header without a scheme', async () => {
@@ -455,7 +472,7 @@ describe('upstream mcp federation', () => {
     it('never puts the secret into a reason or error, whatever fails', async () => {
       const canary = `canary_${randomBytes(16).toString('hex')}`;
       const credential = bearer(canary);
-      fake = await startFakeMcpUpstream({ token: 'another-token', eras: 'legacy' });
+      fake = await startFakeMcpUpstream({ token: 'another-token', kind: 'v2-2025' });
       const outcomes: unknown[] = [];
       const collect = async (config: UpstreamMcpConfig) => {
         outcomes.push(
