@@ -184,6 +184,17 @@ export function toolsPage(
   };
 }
 
+/** The registerTool config of a tool; both SDKs take zod schemas and the same fields. */
+export function registrationOf(tool: FakeTool) {
+  return {
+    ...(tool.title === undefined ? {} : { title: tool.title }),
+    description: tool.description,
+    inputSchema: tool.input,
+    ...(tool.output === undefined ? {} : { outputSchema: tool.output }),
+    ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
+  };
+}
+
 /** Runs a tool for a call that reached the server, counting it first. */
 export async function runTool(
   tool: FakeTool,

@@ -1,16 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
-  isInitializeRequest,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { sendRpcError } from './node-web.js';
-import { FAKE_TOOLS, runTool, toolsPage } from './tools.js';
-import { NO_SESSION, UNKNOWN_SESSION, type Wiring, type WiringOptions } from './wiring.js';
+import { FAKE_TOOLS, registrationOf, runTool, toolsPage } from './tools.js';
+import { createSessionTable, type Wiring, type WiringOptions } from './wiring.js';
 
 /** An McpServer (v1 SDK) with the fake's tools and a paged tools/list. */
 function buildServer({ state, pageSize }: WiringOptions): McpServer {
@@ -18,13 +15,7 @@ function buildServer({ state, pageSize }: WiringOptions): McpServer {
   for (const tool of FAKE_TOOLS) {
     mcp.registerTool(
       tool.name,
-      {
-        ...(tool.title === undefined ? {} : { title: tool.title }),
-        description: tool.description,
-        inputSchema: tool.input,
-        ...(tool.output === undefined ? {} : { outputSchema: tool.output }),
-        ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
-      },
+      registrationOf(tool),
       // The two SDKs declare the same wire shape with their own types.
       async (args: Record<string, unknown>) => (await runTool(tool, args, state)) as CallToolResult,
     );
@@ -44,13 +35,11 @@ function buildServer({ state, pageSize }: WiringOptions): McpServer {
  * session) or its stateless mode (a new server and transport for every request).
  */
 export function createV1Wiring(options: WiringOptions & { stateless: boolean }): Wiring {
-  const sessions = new Map<
-    string,
-    { transport: StreamableHTTPServerTransport; close: () => Promise<void> }
-  >();
+  const sessions = createSessionTable<StreamableHTTPServerTransport>();
 
   return {
-    async handle({ req, res, parsed }) {
+    async handle(request) {
+      const { req, res, parsed } = request;
       if (options.stateless) {
         const mcp = buildServer(options);
         const transport = new StreamableHTTPServerTransport({});
@@ -58,38 +47,24 @@ export function createV1Wiring(options: WiringOptions & { stateless: boolean }):
         await mcp.connect(transport);
         return transport.handleRequest(req, res, parsed);
       }
-      const sessionId = req.headers['mcp-session-id'];
-      if (typeof sessionId === 'string') {
-        const session = sessions.get(sessionId);
-        if (session === undefined) return sendRpcError(res, UNKNOWN_SESSION);
-        return session.transport.handleRequest(req, res, parsed);
-      }
-      if (req.method !== 'POST' || !isInitializeRequest(parsed))
-        return sendRpcError(res, NO_SESSION);
-      const mcp = buildServer(options);
-      const transport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          sessions.set(id, { transport, close: () => mcp.close() });
+      return sessions.route(
+        request,
+        (transport) => transport.handleRequest(req, res, parsed),
+        async (hooks) => {
+          const mcp = buildServer(options);
+          const transport = new StreamableHTTPServerTransport(hooks);
+          await mcp.connect(transport);
+          return { transport, close: () => mcp.close() };
         },
-        onsessionclosed: (id) => {
-          sessions.delete(id);
-        },
-      });
-      await mcp.connect(transport);
-      return transport.handleRequest(req, res, parsed);
+      );
     },
 
-    async expireSessions() {
-      const open = [...sessions.values()];
-      sessions.clear();
-      await Promise.all(open.map((s) => s.close()));
-    },
+    expireSessions: () => sessions.expire(),
 
-    sessionCount: () => sessions.size,
+    sessionCount: () => sessions.size(),
 
     async close() {
-      await this.expireSessions();
+      await sessions.expire();
     },
   };
 }

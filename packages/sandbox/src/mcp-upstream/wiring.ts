@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isInitializeRequest } from '@modelcontextprotocol/server';
+import { sendRpcError } from './node-web.js';
 import type { ToolState } from './tools.js';
 
 /** A request that passed the fake's auth check, with its body read once. */
@@ -28,10 +31,64 @@ export interface WiringOptions {
 }
 
 /** The answer SDK-based servers give a request without a session that is not `initialize`. */
-export const NO_SESSION = {
+const NO_SESSION = {
   status: 400,
   code: -32000,
   message: 'Bad Request: No valid session ID provided',
 };
 /** The answer for a session the server does not know; the spec requires 404. */
-export const UNKNOWN_SESSION = { status: 404, code: -32001, message: 'Session not found' };
+const UNKNOWN_SESSION = { status: 404, code: -32001, message: 'Session not found' };
+
+/** A session: the transport serving it and a way to close its server. */
+export interface Session<T> {
+  readonly transport: T;
+  readonly close: () => Promise<void>;
+}
+
+/** The options a sessionful transport takes; the same in both SDKs. */
+export interface SessionHooks {
+  sessionIdGenerator: () => string;
+  onsessioninitialized: (id: string) => void;
+  onsessionclosed: (id: string) => void;
+}
+
+/** Open sessions by id. */
+export function createSessionTable<T>() {
+  const sessions = new Map<string, Session<T>>();
+  return {
+    size: () => sessions.size,
+    /** Forgets every session and closes its server. */
+    async expire(): Promise<void> {
+      const open = [...sessions.values()];
+      sessions.clear();
+      await Promise.all(open.map((s) => s.close()));
+    },
+    /**
+     * The 2025-era routing SDK servers document: a known session's transport serves the
+     * request, an unknown session gets 404, `initialize` opens a new session (`open` builds and
+     * connects its server), and anything else gets 400.
+     */
+    async route(
+      { req, res, parsed }: AuthorisedRequest,
+      serve: (transport: T) => Promise<void>,
+      open: (hooks: SessionHooks) => Promise<Session<T>>,
+    ): Promise<void> {
+      const sessionId = req.headers['mcp-session-id'];
+      if (typeof sessionId === 'string') {
+        const session = sessions.get(sessionId);
+        return session === undefined
+          ? sendRpcError(res, UNKNOWN_SESSION)
+          : serve(session.transport);
+      }
+      if (req.method !== 'POST' || !isInitializeRequest(parsed)) {
+        return sendRpcError(res, NO_SESSION);
+      }
+      const session: Session<T> = await open({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => void sessions.set(id, session),
+        onsessionclosed: (id) => void sessions.delete(id),
+      });
+      return serve(session.transport);
+    },
+  };
+}

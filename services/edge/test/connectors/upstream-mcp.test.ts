@@ -54,6 +54,9 @@ describe('upstream mcp federation', () => {
   ): Promise<ToolOutcome> =>
     callUpstreamTool({ config: configOf(upstream), credential, upstreamName, args, signal, pool });
 
+  const list = (upstream: FakeMcpUpstream, credential = bearer(token)) =>
+    listUpstreamTools({ config: configOf(upstream), credential, signal: live(), pool });
+
   const upstreams = [
     { kind: 'v2', name: 'a v2 SDK server speaking both eras' },
     { kind: 'v2-2025', name: 'a v2 SDK server speaking the 2025 era only' },
@@ -68,12 +71,7 @@ describe('upstream mcp federation', () => {
       });
 
       it('follows nextCursor through every page and prefixes each tool', async () => {
-        const tools = await listUpstreamTools({
-          config: configOf(fake!),
-          credential: bearer(token),
-          signal: live(),
-          pool,
-        });
+        const tools = await list(fake!);
         assert.equal(tools.length, FAKE_TOOL_COUNT);
         assert.equal(fake!.controls.requests.filter((r) => r.rpcMethod === 'tools/list').length, 3);
         for (const tool of tools) assert.match(tool.name, FEDERATED_NAME);
@@ -93,12 +91,7 @@ describe('upstream mcp federation', () => {
       });
 
       it('sanitises dotted, colliding and too-long names deterministically', async () => {
-        const tools = await listUpstreamTools({
-          config: configOf(fake!),
-          credential: bearer(token),
-          signal: live(),
-          pool,
-        });
+        const tools = await list(fake!);
         const byUpstream = new Map(tools.map((t) => [t.upstreamName, t.name]));
         // docs_export needed no change and keeps the plain name; docs.export gets a hash suffix.
         assert.equal(byUpstream.get('docs_export'), 'docs__docs_export');
@@ -349,12 +342,7 @@ describe('upstream mcp federation', () => {
       it('recovers transparently when the upstream expires the session while up', async () => {
         await call(fake!, 'get_doc', { id: 'doc-1' });
         await fake!.controls.expireSessions();
-        const tools = await listUpstreamTools({
-          config: configOf(fake!),
-          credential: bearer(token),
-          signal: live(),
-          pool,
-        });
+        const tools = await list(fake!);
         assert.equal(tools.length, FAKE_TOOL_COUNT);
         assert.equal(fake!.controls.sessionCount(), 1);
       });
@@ -449,12 +437,7 @@ describe('upstream mcp federation', () => {
       const clientToken = `fk_live_${randomBytes(20).toString('hex')}`;
       // What the AI client presented to Fortress is not an input here at all; the upstream
       // must see the connector's credential and nothing that resembles the client's.
-      await listUpstreamTools({
-        config: configOf(fake!),
-        credential: bearer(token),
-        signal: live(),
-        pool,
-      });
+      await list(fake!);
       await call(fake!, 'search_docs', { query: 'keys' });
       await call(fake!, 'doc_stats');
       const seen = fake!.controls.requests;
