@@ -10,8 +10,9 @@
  *   servers run, sessionful as in its documentation or in its stateless mode.
  * - Every request needs `Authorization: Bearer <token>`, else 401 with a Bearer challenge.
  * - A request naming a session the fake does not know (expired, or from before a restart) gets
- *   404, as the spec requires, so clients must start a new session. A request with no session
- *   that is not `initialize` (such as a `server/discover` probe) gets 400, as SDK servers answer.
+ *   404, as the spec requires (400 from the `v1` kind, as its documented wiring answers), so
+ *   clients must start a new session. A request with no session that is not `initialize` (such
+ *   as a `server/discover` probe) gets 400, as SDK servers answer.
  * - tools/list is paged (`pageSize`, default 4) so clients must follow `nextCursor`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

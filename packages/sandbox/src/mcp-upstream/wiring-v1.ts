@@ -32,10 +32,11 @@ function buildServer({ state, pageSize }: WiringOptions): McpServer {
 /**
  * The v1 server SDK (`@modelcontextprotocol/sdk`), which most deployed servers run and which
  * speaks only the 2025 era: either the sessionful wiring of its documentation (one transport per
- * session) or its stateless mode (a new server and transport for every request).
+ * session; an unknown session id gets 400 there, not the spec's 404) or its stateless mode (a
+ * new server and transport for every request).
  */
 export function createV1Wiring(options: WiringOptions & { stateless: boolean }): Wiring {
-  const sessions = createSessionTable<StreamableHTTPServerTransport>();
+  const sessions = createSessionTable<StreamableHTTPServerTransport>(400);
 
   return {
     async handle(request) {

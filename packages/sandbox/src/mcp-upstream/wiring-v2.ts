@@ -34,7 +34,7 @@ function buildServer({ state, pageSize }: WiringOptions): McpServer {
  * 2026-07-28 `_meta` envelope go to the SDK's stateless `createMcpHandler` instead.
  */
 export function createV2Wiring(options: WiringOptions & { modern: boolean }): Wiring {
-  const sessions = createSessionTable<WebStandardStreamableHTTPServerTransport>();
+  const sessions = createSessionTable<WebStandardStreamableHTTPServerTransport>(404);
   const modern = options.modern
     ? createMcpHandler(() => buildServer(options), { legacy: 'reject' })
     : undefined;

@@ -53,7 +53,13 @@ export interface SessionHooks {
 }
 
 /** Open sessions by id. */
-export function createSessionTable<T>() {
+export function createSessionTable<T>(
+  /**
+   * The answer for a session id the server does not know: 404 as the spec requires, or the 400
+   * of the v1 SDK's documented wiring, which many deployed servers copied.
+   */
+  unknownSession: 404 | 400,
+) {
   const sessions = new Map<string, Session<T>>();
   return {
     size: () => sessions.size,
@@ -65,8 +71,8 @@ export function createSessionTable<T>() {
     },
     /**
      * The 2025-era routing SDK servers document: a known session's transport serves the
-     * request, an unknown session gets 404, `initialize` opens a new session (`open` builds and
-     * connects its server), and anything else gets 400.
+     * request, an unknown session gets `unknownSession`, `initialize` opens a new session
+     * (`open` builds and connects its server), and anything else gets 400.
      */
     async route(
       { req, res, parsed }: AuthorisedRequest,
@@ -77,7 +83,7 @@ export function createSessionTable<T>() {
       if (typeof sessionId === 'string') {
         const session = sessions.get(sessionId);
         return session === undefined
-          ? sendRpcError(res, UNKNOWN_SESSION)
+          ? sendRpcError(res, unknownSession === 404 ? UNKNOWN_SESSION : NO_SESSION)
           : serve(session.transport);
       }
       if (req.method !== 'POST' || !isInitializeRequest(parsed)) {

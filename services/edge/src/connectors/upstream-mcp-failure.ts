@@ -5,8 +5,12 @@ import { CredentialInjectionError } from './upstream-mcp-credential.js';
 export interface Failure {
   /** Lowercase, stable, and built only from fixed text, status codes and error codes. */
   readonly reason: string;
-  /** The upstream no longer knows our session (HTTP 404 on a request that carried one). */
-  readonly sessionExpired: boolean;
+  /**
+   * The upstream may have lost our session: HTTP 404 (the spec's answer) or 400 (what servers
+   * built on the v1 SDK's documented wiring answer) to a request that carried one. Both are
+   * refusals before dispatch, so a new session may retry the request.
+   */
+  readonly sessionLost: boolean;
   /** The connection still works (e.g. a JSON-RPC error answer), so it stays cached. */
   readonly connectionUsable: boolean;
 }
@@ -26,9 +30,9 @@ function timedOut(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
 
-const fail = (reason: string, sessionExpired = false, connectionUsable = false): Failure => ({
+const fail = (reason: string, sessionLost = false, connectionUsable = false): Failure => ({
   reason,
-  sessionExpired,
+  sessionLost,
   connectionUsable,
 });
 
@@ -51,7 +55,7 @@ export function classifyFailure(error: unknown, signal: AbortSignal, hadSession:
     if (status === 401) return fail('upstream rejected the credential (http 401)');
     if (status === 403) return fail('upstream denied access (http 403)');
     if (status === 404 && hadSession) return fail('upstream session expired (http 404)', true);
-    return fail(`upstream answered http ${status}`);
+    return fail(`upstream answered http ${status}`, status === 400 && hadSession);
   }
   if (error instanceof ProtocolError) {
     // Raised by the SDK itself when a result contradicts the tool's declared outputSchema.

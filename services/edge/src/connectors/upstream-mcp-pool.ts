@@ -46,9 +46,10 @@ export interface UpstreamMcpPoolOptions {
 export interface UpstreamMcpPool {
   /**
    * Runs `use` on the cached connection for `target`, opening it (or replacing one opened with
-   * another url, settings or credential) first. When the upstream has forgotten the session
-   * (HTTP 404) the connection is replaced and `use` runs once more: the upstream rejected the
-   * request before handling it, so a retry cannot run a tool twice.
+   * another url, settings or credential) first. When the upstream may have forgotten the
+   * session (HTTP 404, or 400 from servers built on the v1 SDK's documented wiring) the
+   * connection is replaced and `use` runs once more: both are refusals before dispatch, so a
+   * retry cannot run a tool twice.
    */
   run<T>(
     target: PoolTarget,
@@ -196,7 +197,7 @@ export function createUpstreamMcpPool(options: UpstreamMcpPoolOptions = {}): Ups
         // A timed-out legacy request keeps its POST open until the upstream answers; closing
         // the connection frees it (and a fresh handshake is cheap next time).
         if (!result.failure.connectionUsable) drop(target.key, entry);
-        if (!result.failure.sessionExpired || retried || signal.aborted) {
+        if (!result.failure.sessionLost || retried || signal.aborted) {
           return { ok: false, failure: result.failure };
         }
       }

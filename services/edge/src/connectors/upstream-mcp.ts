@@ -20,9 +20,11 @@
  *   and credential, never the secret; a call with a different credential closes the old
  *   connection and opens a new one. The open connection keeps the injected header value (a JS
  *   string, which cannot be zeroed) for as long as it is cached.
- * - Expired sessions (2025 era): an upstream that forgot our `Mcp-Session-Id` answers 404;
- *   the pool then opens a new session and retries the request once. That is safe for
- *   tools/call too, because a 404 means the request was refused before any tool ran.
+ * - Expired sessions (2025 era): an upstream that forgot our `Mcp-Session-Id` answers 404 (the
+ *   spec), or 400 (servers built on the v1 SDK's documented wiring); the pool then opens a new
+ *   session and retries the request once. That is safe for tools/call too: the transport
+ *   refuses such requests before any tool runs. A 400 that is not about the session costs one
+ *   extra handshake and ends as `upstream answered http 400`.
  * - Timeouts: the caller's AbortSignal is the deadline for the handshake and the request. On
  *   abort the outcome is `unavailable` and the connection is closed (a 2025-era request keeps
  *   its POST open otherwise). Other transport failures also close it; a JSON-RPC error answer
