@@ -41,6 +41,9 @@ import { createConnectorRoutes } from './admin/connector-routes.js';
 import { createRedactionRoutes } from './admin/redaction-routes.js';
 import { createRoleRoutes } from './admin/role-routes.js';
 import { createConnectorRuntime } from './mcp/connector-runtime.js';
+import { createUpstreamMcpPool } from './connectors/upstream-mcp.js';
+import { openFederatedCatalog } from './mcp/federated-catalog.js';
+import { createFederatedRuntime, createRuntimeByType } from './mcp/federated-runtime.js';
 import { createListChangedHub } from './mcp/list-changed.js';
 import { createMcpRoute } from './mcp/mcp-route.js';
 import { createResultRedactor } from './mcp/redact-result.js';
@@ -175,7 +178,15 @@ await runService(logger, async () => {
     defaultTimeoutMs: hopTimeoutMs,
   });
   // MCP Fortress: the connectors, the tool listing and calls, the 2025-era sessions and streams.
-  const runtime = createConnectorRuntime();
+  const upstreamPool = createUpstreamMcpPool();
+  const runtime = createRuntimeByType(
+    createConnectorRuntime(),
+    createFederatedRuntime({
+      catalog: await openFederatedCatalog(adminNats.nc),
+      pool: upstreamPool,
+      logger,
+    }),
+  );
   const notify = (orgId: string, type: string, data: Record<string, string>) => {
     bus
       .publish(
@@ -313,6 +324,7 @@ await runService(logger, async () => {
     () => archive.close(),
     () => adminNats.nc.close(),
     () => upstream.close(),
+    () => upstreamPool.close(),
     server.close,
     // Before the server closes (closers run in reverse): open streams would hold it open.
     () => mcpStreams.close(),

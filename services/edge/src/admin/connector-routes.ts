@@ -86,9 +86,13 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
     }
   };
 
-  const view = async (c: Connector, credential?: CredentialMetadata): Promise<AdminConnector> => {
+  const view = async (
+    orgId: string,
+    c: Connector,
+    credential?: CredentialMetadata,
+  ): Promise<AdminConnector> => {
     const tools = await deps.runtime
-      .tools(c, AbortSignal.timeout(deps.testTimeoutMs))
+      .tools(orgId, c, AbortSignal.timeout(deps.testTimeoutMs))
       .catch(() => []);
     return create(AdminConnectorSchema, {
       id: c.id,
@@ -110,7 +114,7 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
     body: {
       connector: toJson(
         AdminConnectorSchema,
-        await view(c, await credentialOf(orgId, c.id)),
+        await view(orgId, c, await credentialOf(orgId, c.id)),
         JSON_OUT,
       ),
     },
@@ -164,6 +168,7 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
       const credential = { kind: resolved.kind, secret: material.secret, fields: material.fields };
       try {
         outcome = await deps.runtime.test({
+          orgId: admin.orgId,
           connector: c,
           credential,
           signal: AbortSignal.timeout(deps.testTimeoutMs),
@@ -209,7 +214,7 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
         detail: r.detail,
         connector: toJson(
           AdminConnectorSchema,
-          await view(r.connector, await credentialOf(call.admin.orgId, c.id)),
+          await view(call.admin.orgId, r.connector, await credentialOf(call.admin.orgId, c.id)),
           JSON_OUT,
         ),
       },
@@ -224,7 +229,7 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
       async handle({ admin }) {
         const all = await connectorsOf(admin.orgId);
         const views = await Promise.all(
-          all.map(async (c) => view(c, await credentialOf(admin.orgId, c.id))),
+          all.map(async (c) => view(admin.orgId, c, await credentialOf(admin.orgId, c.id))),
         );
         return {
           status: 200,

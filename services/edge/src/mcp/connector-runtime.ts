@@ -61,7 +61,7 @@ export function createConnectorRuntime(options: { fetch?: typeof fetch } = {}): 
   const fetchOpt = options.fetch ? { fetch: options.fetch } : {};
 
   return {
-    tools(connector) {
+    tools(_orgId, connector) {
       const key = `${connector.id}\n${connector.type}`;
       let tools = toolCache.get(key);
       if (!tools) {
@@ -72,7 +72,7 @@ export function createConnectorRuntime(options: { fetch?: typeof fetch } = {}): 
       return Promise.resolve(tools);
     },
 
-    validate(connector, action, args) {
+    validate(_orgId, connector, action, args) {
       const def = connectorDefinition(connector.type);
       if (!def) return [`unknown connector type "${connector.type}"`];
       const v = validateToolArguments(def, action, args);

@@ -169,7 +169,9 @@ export function createToolCall(deps: ToolCallDeps) {
       const action = name.slice(name.indexOf('__') + 2);
       const signal = AbortSignal.timeout(deps.upstreamTimeoutMs);
       const known = connector
-        ? (await deps.runtime.tools(connector, signal)).find((t) => t.name === name)
+        ? (await deps.runtime.tools(principal.orgId, connector, signal)).find(
+            (t) => t.name === name,
+          )
         : undefined;
       if (!connector || !known) {
         outcome({ statusCode: 400, errorType: 'unknown_tool' });
@@ -183,7 +185,7 @@ export function createToolCall(deps: ToolCallDeps) {
         );
       }
 
-      const problems = deps.runtime.validate(connector, action, args);
+      const problems = deps.runtime.validate(principal.orgId, connector, action, args);
       if (problems.length > 0) {
         outcome({ statusCode: 400, errorType: 'invalid_arguments' });
         throw new RpcFailure(
@@ -228,7 +230,14 @@ export function createToolCall(deps: ToolCallDeps) {
       try {
         result = (
           await timed(deps.stages, 'upstream', () =>
-            deps.runtime.call({ connector, action, args, credential, signal }),
+            deps.runtime.call({
+              orgId: principal.orgId,
+              connector,
+              action,
+              args,
+              credential,
+              signal,
+            }),
           )
         ).value;
       } catch (err) {

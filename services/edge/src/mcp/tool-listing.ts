@@ -69,7 +69,7 @@ export function createToolListing(deps: ToolListingDeps) {
       const offered = (
         await Promise.all(
           connectors.map((c) =>
-            deps.runtime.tools(c, signal).catch((err: unknown) => {
+            deps.runtime.tools(principal.orgId, c, signal).catch((err: unknown) => {
               // One connector's catalog failing hides its tools, not everyone else's.
               deps.logger.warn(
                 { err, connectorId: c.id, requestId: facts.requestId },

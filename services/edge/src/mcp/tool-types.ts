@@ -53,11 +53,17 @@ export type CallOutcome = (
 /** The connector adapters: what tools a connector has and how to call them. */
 export interface ConnectorRuntime {
   /** The connector's tools, prefixed with its id, sorted by name. */
-  tools(connector: Connector, signal: AbortSignal): Promise<McpTool[]>;
+  tools(orgId: string, connector: Connector, signal: AbortSignal): Promise<McpTool[]>;
   /** What is wrong with the arguments of a tool against its input schema ([] when nothing). */
-  validate(connector: Connector, action: string, args: Record<string, unknown>): string[];
+  validate(
+    orgId: string,
+    connector: Connector,
+    action: string,
+    args: Record<string, unknown>,
+  ): string[];
   /** Calls one tool (its name without the prefix) with the connector's credential. */
   call(input: {
+    orgId: string;
     connector: Connector;
     action: string;
     args: Record<string, unknown>;
@@ -66,6 +72,7 @@ export interface ConnectorRuntime {
   }): Promise<CallOutcome>;
   /** A real, cheap call that proves the credential and the upstream work. */
   test(input: {
+    orgId: string;
     connector: Connector;
     credential: ConnectorCredential;
     signal: AbortSignal;
