@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { listConnectorTypes } from '../../src/connectors/catalog/index.js';
 import { startFixture, type Fixture } from './fakes-fixture.js';
-import { assertMatchesOutputSchema, resultOf, unavailableReason } from './support.js';
+import { assertMatchesOutputSchema, maskPii, resultOf, unavailableReason } from './support.js';
 
 interface ToolCase {
   name: string;
@@ -236,9 +236,10 @@ describe('every connector tool against its vendor fake', () => {
   });
 
   for (const c of CASES) {
-    it(`${c.name} (${c.type}__${c.action}) and the result matches the output schema`, async () => {
+    it(`${c.name} (${c.type}__${c.action}); the result, redacted or not, matches the output schema`, async () => {
       const result = resultOf(await fx.call(c.type, c.action, c.args));
       assertMatchesOutputSchema(c.type, c.action, result);
+      assertMatchesOutputSchema(c.type, c.action, maskPii(result));
       c.check?.(result);
     });
   }

@@ -92,3 +92,22 @@ export function assertMatchesOutputSchema(type: string, action: string, result: 
     `${type}__${action} output: ${independent.errorsText(validate.errors)}`,
   );
 }
+
+/**
+ * Masks strings the way a PII redactor would (emails, then digit runs such as phones, SSNs
+ * and card numbers), so a test can prove a redacted result still fits the output schema.
+ */
+export function maskPii<T>(value: T): T {
+  const mask = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      return v
+        .replace(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g, '████@████.███')
+        .replace(/\+?\d[\d ().-]{6,}\d/g, (m) => '█'.repeat(m.length));
+    }
+    if (Array.isArray(v)) return v.map(mask);
+    if (typeof v === 'object' && v !== null)
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x)]));
+    return v;
+  };
+  return mask(value) as T;
+}

@@ -76,8 +76,9 @@ export function createAuthSession(ctx: AuthContext, credential: CredentialMateri
       return headers(fresh);
     },
     recover: () => {
+      // Without a refresh token there is nothing to renew: the vendor's refusal is the news.
       const renewable =
-        scheme.scheme === 'oauth2_refresh' ||
+        (scheme.scheme === 'oauth2_refresh' && fieldText(material, 'refresh_token') !== '') ||
         scheme.scheme === 'oauth2_password' ||
         scheme.scheme === 'github_app';
       // A refresh earlier in this call already proved the new token; refusing it is final.
