@@ -9,13 +9,7 @@
  * Auth is `Authorization: Bearer|token <PAT or installation token>`; a `User-Agent` is
  * required. Errors are `{"message", "documentation_url", "status"}` like GitHub's.
  */
-import {
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import {
   bearerToken,
   jsonBody,
@@ -26,7 +20,20 @@ import {
   type FakeRequest,
   type FakeSaasServer,
 } from './fake-http.js';
+import { checkAppJwt } from './github-app-jwt.js';
 import { seedRepos, type GithubIssue, type GithubRepo } from './github-data.js';
+import {
+  BAD_CREDENTIALS,
+  DOCS,
+  error,
+  issueJson,
+  NOT_FOUND,
+  paged,
+  pullJson,
+  REQUIRES_AUTH,
+  SUPPORTED_VERSIONS,
+  userJson,
+} from './github-wire.js';
 import { createOAuthIssuer, type OAuthIssuer } from './oauth-issuer.js';
 
 /** A GitHub App the fake knows. */
@@ -61,65 +68,6 @@ export interface FakeGithub extends FakeSaasServer {
   readonly appPrivateKeyPem: string | undefined;
   readonly app: { appId: string; installationId: string };
   readonly repos: readonly GithubRepo[];
-}
-
-const DOCS = 'https://docs.github.com/rest';
-const SUPPORTED_VERSIONS = ['2022-11-28', '2026-03-10'];
-
-function error(status: number, message: string, doc = DOCS, extra: object = {}): FakeReply {
-  return { status, json: { message, ...extra, documentation_url: doc, status: String(status) } };
-}
-
-const BAD_CREDENTIALS = error(401, 'Bad credentials');
-const REQUIRES_AUTH = error(401, 'Requires authentication');
-const NOT_FOUND = error(404, 'Not Found');
-const JWT_UNDECODABLE = error(401, 'A JSON web token could not be decoded');
-
-/** Checks an app JWT; returns GitHub's refusal, or `undefined` when it is good. */
-export function checkAppJwt(
-  jwt: string,
-  publicKey: KeyObject,
-  appId: string,
-  nowMs: number,
-): FakeReply | undefined {
-  const [head, body, signature] = jwt.split('.');
-  if (head === undefined || body === undefined || signature === undefined) return JWT_UNDECODABLE;
-  let header: { alg?: unknown };
-  let claims: { iat?: unknown; exp?: unknown; iss?: unknown };
-  try {
-    header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8')) as typeof header;
-    claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof claims;
-  } catch {
-    return JWT_UNDECODABLE;
-  }
-  if (header.alg !== 'RS256') return JWT_UNDECODABLE;
-  if (
-    !verify(
-      'sha256',
-      Buffer.from(`${head}.${body}`),
-      publicKey,
-      Buffer.from(signature, 'base64url'),
-    )
-  ) {
-    return JWT_UNDECODABLE;
-  }
-  const now = Math.floor(nowMs / 1000);
-  if (typeof claims.iat !== 'number' || claims.iat > now + 60) {
-    return error(
-      401,
-      "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued.",
-    );
-  }
-  if (typeof claims.exp !== 'number' || claims.exp <= now) {
-    return error(
-      401,
-      "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires.",
-    );
-  }
-  if (claims.exp > now + 600)
-    return error(401, "'Expiration time' claim ('exp') is too far in the future.");
-  if (String(claims.iss) !== appId) return JWT_UNDECODABLE;
-  return undefined;
 }
 
 /** Starts a fake GitHub on loopback. */
@@ -167,106 +115,6 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
       // Private repositories are invisible, not forbidden, to strangers.
       if (repo === undefined || who === undefined) return NOT_FOUND;
       return handler(req, repo, who);
-    };
-  }
-
-  const userJson = (login: string) => ({
-    login,
-    id: 1000 + login.length,
-    node_id: `U_${Buffer.from(login).toString('base64url')}`,
-    type: login.endsWith('[bot]') ? 'Bot' : 'User',
-    site_admin: false,
-  });
-
-  function issueJson(repo: GithubRepo, i: GithubIssue, baseUrl: string) {
-    const api = `${baseUrl}/repos/${repo.owner}/${repo.name}`;
-    const html = `https://github.com/${repo.owner}/${repo.name}`;
-    return {
-      url: `${api}/issues/${i.number}`,
-      repository_url: api,
-      comments_url: `${api}/issues/${i.number}/comments`,
-      html_url: `${html}/${i.pull ? 'pull' : 'issues'}/${i.number}`,
-      id: repo.id * 100 + i.number,
-      node_id: `I_${repo.id}_${i.number}`,
-      number: i.number,
-      title: i.title,
-      user: userJson(i.author),
-      labels: i.labels.map((name, idx) => ({
-        id: 900 + idx,
-        name,
-        color: 'd73a4a',
-        default: false,
-        description: null,
-      })),
-      state: i.state,
-      locked: i.locked,
-      assignee: i.assignees[0] === undefined ? null : userJson(i.assignees[0]),
-      assignees: i.assignees.map(userJson),
-      milestone: null,
-      comments: i.comments.length,
-      created_at: i.created_at,
-      updated_at: i.updated_at,
-      closed_at: i.closed_at,
-      author_association: 'MEMBER',
-      active_lock_reason: i.locked ? 'spam' : null,
-      body: i.body,
-      state_reason: i.state_reason,
-      ...(i.pull
-        ? {
-            pull_request: {
-              url: `${api}/pulls/${i.number}`,
-              html_url: `${html}/pull/${i.number}`,
-              merged_at: i.pull.merged_at,
-            },
-          }
-        : {}),
-    };
-  }
-
-  function pullJson(
-    repo: GithubRepo,
-    i: GithubIssue & { pull: NonNullable<GithubIssue['pull']> },
-    baseUrl: string,
-  ) {
-    return {
-      url: `${baseUrl}/repos/${repo.owner}/${repo.name}/pulls/${i.number}`,
-      id: repo.id * 1000 + i.number,
-      html_url: `https://github.com/${repo.owner}/${repo.name}/pull/${i.number}`,
-      number: i.number,
-      state: i.state,
-      locked: i.locked,
-      title: i.title,
-      user: userJson(i.author),
-      body: i.body,
-      created_at: i.created_at,
-      updated_at: i.updated_at,
-      closed_at: i.closed_at,
-      merged_at: i.pull.merged_at,
-      draft: i.pull.draft,
-      head: { label: `${repo.owner}:${i.pull.head}`, ref: i.pull.head, sha: '0'.repeat(40) },
-      base: { label: `${repo.owner}:${i.pull.base}`, ref: i.pull.base, sha: 'f'.repeat(40) },
-    };
-  }
-
-  /** One page of `items` with GitHub's `Link` header. */
-  function paged<T>(req: FakeRequest, items: T[]): FakeReply {
-    const perPage = Math.min(100, Math.max(1, Number(req.query.get('per_page') ?? '30') || 30));
-    const page = Math.max(1, Number(req.query.get('page') ?? '1') || 1);
-    const last = Math.max(1, Math.ceil(items.length / perPage));
-    const link = (p: number) => {
-      const url = new URL(req.path, req.baseUrl);
-      for (const [k, v] of req.query) if (k !== 'page') url.searchParams.append(k, v);
-      url.searchParams.set('per_page', String(perPage));
-      url.searchParams.set('page', String(p));
-      return url.toString();
-    };
-    const rels: string[] = [];
-    if (page > 1) rels.push(`<${link(page - 1)}>; rel="prev"`, `<${link(1)}>; rel="first"`);
-    if (page < last) rels.push(`<${link(page + 1)}>; rel="next"`, `<${link(last)}>; rel="last"`);
-    return {
-      status: 200,
-      json: items.slice((page - 1) * perPage, page * perPage),
-      headers: rels.length > 0 ? { link: rels.join(', ') } : {},
     };
   }
 

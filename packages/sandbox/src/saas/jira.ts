@@ -32,7 +32,8 @@ import {
   type JiraIssue,
   type JiraUser,
 } from './jira-data.js';
-import { parseJql, type JqlClause } from './jql.js';
+import { ALL, issueJson, matches, userJson, wantedFields } from './jira-wire.js';
+import { parseJql } from './jql.js';
 import { createOAuthIssuer, type OAuthIssuer } from './oauth-issuer.js';
 
 /** Options of the fake Jira. */
@@ -83,21 +84,6 @@ const BASIC_REFUSED: FakeReply = {
 };
 const BEARER_REFUSED: FakeReply = { status: 401, json: { code: 401, message: 'Unauthorized' } };
 
-const NAVIGABLE = [
-  'summary',
-  'status',
-  'issuetype',
-  'priority',
-  'assignee',
-  'reporter',
-  'project',
-  'created',
-  'updated',
-  'parent',
-  'subtasks',
-];
-const ALL = [...NAVIGABLE, 'description', 'comment'];
-
 /** Starts a fake Jira on loopback. */
 export async function startFakeJira(options: FakeJiraOptions = {}): Promise<FakeJira> {
   const email = options.email ?? JIRA_DEFAULTS.email;
@@ -117,6 +103,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
   const users: JiraUser[] = seedUsers(email);
   const me = users[0] as JiraUser;
   const issues = seedIssues(users);
+  const site = { users, issues };
   const counters = new Map<string, number>(
     PROJECTS.map((p) => [p.key, issues.filter((i) => i.projectKey === p.key).length]),
   );
@@ -137,161 +124,6 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     };
   }
 
-  const userJson = (accountId: string | null, baseUrl: string) => {
-    const u = users.find((x) => x.accountId === accountId);
-    if (u === undefined) return null;
-    return {
-      self: `${baseUrl}/rest/api/3/user?accountId=${u.accountId}`,
-      accountId: u.accountId,
-      emailAddress: u.emailAddress,
-      avatarUrls: {},
-      displayName: u.displayName,
-      active: true,
-      timeZone: 'Europe/London',
-      accountType: 'atlassian',
-    };
-  };
-
-  function allFields(i: JiraIssue, baseUrl: string): Record<string, unknown> {
-    const project = PROJECTS.find((p) => p.key === i.projectKey);
-    const statusJson = {
-      self: `${baseUrl}/rest/api/3/status/${i.status.id}`,
-      description: '',
-      name: i.status.name,
-      id: i.status.id,
-      statusCategory: {
-        self: `${baseUrl}/rest/api/3/statuscategory/${i.status.category.id}`,
-        ...i.status.category,
-      },
-    };
-    return {
-      summary: i.summary,
-      status: statusJson,
-      issuetype: {
-        id: String(10_000 + ISSUE_TYPES.indexOf(i.issueType as (typeof ISSUE_TYPES)[number])),
-        name: i.issueType,
-        subtask: i.issueType === 'Sub-task',
-      },
-      priority:
-        i.priority === null
-          ? null
-          : {
-              name: i.priority,
-              id: String(['Highest', 'High', 'Medium', 'Low', 'Lowest'].indexOf(i.priority) + 1),
-            },
-      assignee: userJson(i.assignee, baseUrl),
-      reporter: userJson(i.reporter, baseUrl),
-      project: {
-        self: `${baseUrl}/rest/api/3/project/${project?.id ?? ''}`,
-        id: project?.id,
-        key: i.projectKey,
-        name: project?.name,
-        projectTypeKey: 'software',
-        simplified: false,
-      },
-      created: i.created,
-      updated: i.updated,
-      ...(i.parent === null
-        ? {}
-        : { parent: { key: i.parent, id: issues.find((p) => p.key === i.parent)?.id } }),
-      subtasks: issues.filter((s) => s.parent === i.key).map((s) => ({ id: s.id, key: s.key })),
-      description: i.description,
-      comment: {
-        comments: i.comments.map((c) => ({
-          author: userJson(c.author, baseUrl),
-          body: c.body,
-          created: c.created,
-        })),
-        total: i.comments.length,
-      },
-    };
-  }
-
-  function issueJson(i: JiraIssue, baseUrl: string, wanted: readonly string[] | undefined) {
-    const base = {
-      expand: 'renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations',
-      id: i.id,
-      self: `${baseUrl}/rest/api/3/issue/${i.id}`,
-      key: i.key,
-    };
-    if (wanted === undefined) return base;
-    const fields = allFields(i, baseUrl);
-    return {
-      ...base,
-      fields: Object.fromEntries(wanted.filter((f) => f in fields).map((f) => [f, fields[f]])),
-    };
-  }
-
-  /** The field list a `fields` parameter asks for; `fallback` when it is absent. */
-  function wantedFields(
-    param: string | null,
-    fallback: readonly string[] | undefined,
-  ): readonly string[] | undefined {
-    if (param === null) return fallback;
-    return param
-      .split(',')
-      .flatMap((f) => (f === '*all' ? ALL : f === '*navigable' ? NAVIGABLE : [f.trim()]));
-  }
-
-  function matches(i: JiraIssue, clause: JqlClause, user: JiraUser): boolean {
-    const resolve = (v: string) => (v === 'currentUser()' ? user.accountId : v);
-    const userMatches = (accountId: string | null, v: string) => {
-      const u = users.find((x) => x.accountId === accountId);
-      return u !== undefined && [u.accountId, u.displayName, u.emailAddress].includes(resolve(v));
-    };
-    const value = (field: string): string | null => {
-      switch (field) {
-        case 'project':
-          return i.projectKey;
-        case 'key':
-        case 'issuekey':
-          return i.key;
-        case 'status':
-          return i.status.name;
-        case 'issuetype':
-        case 'type':
-          return i.issueType;
-        case 'priority':
-          return i.priority;
-        case 'parent':
-          return i.parent;
-        default:
-          return null;
-      }
-    };
-    const equal = (v: string) => {
-      if (clause.field === 'assignee') return userMatches(i.assignee, v);
-      if (clause.field === 'reporter') return userMatches(i.reporter, v);
-      return (value(clause.field) ?? '').toLowerCase() === v.toLowerCase();
-    };
-    switch (clause.op) {
-      case '=':
-        return equal(clause.values[0] ?? '');
-      case '!=':
-        return !equal(clause.values[0] ?? '');
-      case 'in':
-        return clause.values.some(equal);
-      case '~': {
-        const needle = (clause.values[0] ?? '').toLowerCase().replace(/\*/g, '');
-        const haystack =
-          clause.field === 'text'
-            ? `${i.summary} ${JSON.stringify(i.description ?? '')}`
-            : i.summary;
-        return haystack.toLowerCase().includes(needle);
-      }
-      case 'is empty':
-      case 'is not empty': {
-        const raw =
-          clause.field === 'assignee'
-            ? i.assignee
-            : clause.field === 'reporter'
-              ? i.reporter
-              : value(clause.field);
-        return (raw === null) === (clause.op === 'is empty');
-      }
-    }
-  }
-
   function search(req: FakeRequest, user: JiraUser): FakeReply {
     const jql = req.query.get('jql') ?? '';
     const parsed = parseJql(jql);
@@ -310,7 +142,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
           return errors(400, [`The value '${unknown}' does not exist for the field 'project'.`]);
       }
     }
-    let found = issues.filter((i) => parsed.query.clauses.every((c) => matches(i, c, user)));
+    let found = issues.filter((i) => parsed.query.clauses.every((c) => matches(users, i, c, user)));
     const order = parsed.query.orderBy ?? { field: 'created', desc: true };
     const key = (i: JiraIssue) =>
       order.field === 'key'
@@ -339,7 +171,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     return {
       status: 200,
       json: {
-        issues: page.map((i) => issueJson(i, req.baseUrl, wanted)),
+        issues: page.map((i) => issueJson(site, i, req.baseUrl, wanted)),
         ...(isLast
           ? {}
           : { nextPageToken: Buffer.from(`offset:${start + max}`).toString('base64url') }),
@@ -408,7 +240,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
       authed((req, user) => ({
         status: 200,
         json: {
-          ...userJson(user.accountId, req.baseUrl),
+          ...userJson(site, user.accountId, req.baseUrl),
           locale: 'en_GB',
           groups: { size: 2, items: [] },
         },
@@ -425,7 +257,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
           ? ISSUE_NOT_FOUND
           : {
               status: 200,
-              json: issueJson(i, req.baseUrl, wantedFields(req.query.get('fields'), ALL)),
+              json: issueJson(site, i, req.baseUrl, wantedFields(req.query.get('fields'), ALL)),
             };
       }),
     ),

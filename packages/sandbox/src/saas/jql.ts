@@ -75,7 +75,8 @@ export function parseJql(
         error: `Field '${unquote(rawField)}' does not exist or you do not have permission to view it.`,
       };
     }
-    const op = next()?.toLowerCase();
+    const rawOp = next();
+    const op = rawOp?.toLowerCase();
     if (op === 'is') {
       const not = peek()?.toLowerCase() === 'not';
       if (not) next();
@@ -103,12 +104,17 @@ export function parseJql(
     } else {
       return {
         ok: false,
-        error: `Error in the JQL Query: Expecting operator but got '${op ?? 'end of query'}'.`,
+        error: `Error in the JQL Query: Expecting operator but got '${rawOp ?? 'end of query'}'.`,
       };
     }
     const joiner = peek()?.toLowerCase();
     if (joiner === 'and') next();
-    else if (joiner !== undefined && joiner !== 'order') {
+    else if (joiner === 'or') {
+      return {
+        ok: false,
+        error: 'Error in the JQL Query: OR is outside the JQL subset of this sandbox.',
+      };
+    } else if (joiner !== undefined && joiner !== 'order') {
       return {
         ok: false,
         error: `Error in the JQL Query: Expecting either 'OR' or 'AND' but got '${peek() ?? ''}'.`,

@@ -26,8 +26,9 @@ import {
 } from './fake-http.js';
 import { createOAuthIssuer, type OAuthIssuer } from './oauth-issuer.js';
 import { MAX_RESULTS, parseQboQuery, passes } from './qbo-query.js';
+import { fault, INVALID_REFERENCE, OBJECT_NOT_FOUND, time } from './quickbooks-faults.js';
+import { generalLedger } from './quickbooks-ledger.js';
 import {
-  ACCOUNTS,
   seedCustomers,
   seedInvoices,
   seedItems,
@@ -81,37 +82,6 @@ const QUERYABLE: Record<string, Record<string, (e: QboEntity) => unknown>> = {
     Active: (e) => e['Active'],
   },
 };
-
-const time = () => new Date().toISOString().replace('Z', '-00:00');
-
-function fault(
-  status: number,
-  type: string,
-  errors: { Message: string; Detail: string; code: string; element?: string }[],
-): FakeReply {
-  return {
-    status,
-    json: { Fault: { Error: errors.map((e) => ({ element: '', ...e })), type }, time: time() },
-  };
-}
-
-const OBJECT_NOT_FOUND = (what: string) =>
-  fault(400, 'ValidationFault', [
-    {
-      Message: 'Object Not Found',
-      Detail: `Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees. (${what})`,
-      code: '610',
-    },
-  ]);
-
-const INVALID_REFERENCE = (what: string) =>
-  fault(400, 'ValidationFault', [
-    {
-      Message: 'Invalid Reference Id',
-      Detail: `Invalid Reference Id : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees. (${what})`,
-      code: '2500',
-    },
-  ]);
 
 /** Starts a fake QuickBooks Online on loopback. */
 export async function startFakeQuickbooks(
@@ -327,149 +297,6 @@ export async function startFakeQuickbooks(
     return { status: 200, json: { Invoice: invoice, time: time() } };
   }
 
-  function generalLedger(req: FakeRequest): FakeReply {
-    const start = req.query.get('start_date') ?? '';
-    const end = req.query.get('end_date') ?? '';
-    const dateOk = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(d));
-    if (!dateOk(start) || !dateOk(end)) {
-      return fault(400, 'ValidationFault', [
-        {
-          Message: 'Invalid Date',
-          Detail: `Invalid date: start_date=${start} end_date=${end}`,
-          code: '2010',
-        },
-      ]);
-    }
-    const accountFilter = (req.query.get('account') ?? '').split(',').filter(Boolean);
-    type Entry = {
-      date: string;
-      type: string;
-      txnId: string;
-      doc: string;
-      name: string;
-      memo: string;
-      split: string;
-      amount: number;
-    };
-    const byAccount = new Map<string, Entry[]>();
-    const post = (accountId: string, entry: Entry) =>
-      byAccount.set(accountId, [...(byAccount.get(accountId) ?? []), entry]);
-    for (const inv of invoices) {
-      const date = String(inv['TxnDate']);
-      if (date < start || date > end) continue;
-      const name = textOf((inv['CustomerRef'] as { name?: unknown }).name);
-      const amount = Number(inv['TotalAmt']);
-      const base = {
-        date,
-        type: 'Invoice',
-        txnId: String(inv['Id']),
-        doc: textOf(inv['DocNumber']),
-        name,
-      };
-      post(ACCOUNTS.receivable.id, { ...base, memo: '', split: ACCOUNTS.income.name, amount });
-      post(ACCOUNTS.income.id, {
-        ...base,
-        memo: textOf(((inv['Line'] as QboEntity[])[0] ?? {})['Description']),
-        split: ACCOUNTS.receivable.name,
-        amount,
-      });
-    }
-    for (const p of payments) {
-      if (p.date < start || p.date > end) continue;
-      const name = textOf(customers.find((c) => c['Id'] === p.customerId)?.['DisplayName']);
-      const base = {
-        date: p.date,
-        type: 'Payment',
-        txnId: p.id,
-        doc: '',
-        name,
-        memo: `Payment for invoice ${p.invoiceId}`,
-      };
-      post(ACCOUNTS.undeposited.id, { ...base, split: ACCOUNTS.receivable.name, amount: p.amount });
-      post(ACCOUNTS.receivable.id, {
-        ...base,
-        split: ACCOUNTS.undeposited.name,
-        amount: -p.amount,
-      });
-    }
-    const money = (n: number) => n.toFixed(2);
-    const sections = Object.values(ACCOUNTS)
-      .filter(
-        (a) => byAccount.has(a.id) && (accountFilter.length === 0 || accountFilter.includes(a.id)),
-      )
-      .map((a) => {
-        let balance = 0;
-        const rows = (byAccount.get(a.id) ?? [])
-          .sort((x, y) => (x.date < y.date ? -1 : x.date > y.date ? 1 : 0))
-          .map((e) => {
-            balance += e.amount;
-            return {
-              ColData: [
-                { value: e.date },
-                { value: e.type, id: e.txnId },
-                { value: e.doc },
-                { value: e.name, id: '' },
-                { value: e.memo },
-                { value: e.split, id: '' },
-                { value: money(e.amount) },
-                { value: money(balance) },
-              ],
-              type: 'Data',
-            };
-          });
-        return {
-          Header: {
-            ColData: [
-              { value: a.name, id: a.id },
-              ...Array.from({ length: 7 }, () => ({ value: '' })),
-            ],
-          },
-          Rows: { Row: rows },
-          Summary: {
-            ColData: [
-              { value: `Total for ${a.name}` },
-              ...Array.from({ length: 5 }, () => ({ value: '' })),
-              { value: money(balance) },
-              { value: '' },
-            ],
-          },
-          type: 'Section',
-        };
-      });
-    const column = (title: string, type: string) => ({
-      ColTitle: title,
-      ColType: type,
-      MetaData: [{ Name: 'ColKey', Value: type }],
-    });
-    return {
-      status: 200,
-      json: {
-        Header: {
-          Time: time(),
-          ReportName: 'GeneralLedger',
-          ReportBasis: 'Accrual',
-          StartPeriod: start,
-          EndPeriod: end,
-          Currency: 'USD',
-          Option: [{ Name: 'NoReportData', Value: sections.length === 0 ? 'true' : 'false' }],
-        },
-        Columns: {
-          Column: [
-            column('Date', 'tx_date'),
-            column('Transaction Type', 'txn_type'),
-            column('Num', 'doc_num'),
-            column('Name', 'name'),
-            column('Memo/Description', 'memo'),
-            column('Split', 'split_acc'),
-            column('Amount', 'subt_nat_amount'),
-            column('Balance', 'rbal_nat_amount'),
-          ],
-        },
-        Rows: { Row: sections },
-      },
-    };
-  }
-
   const company = '/v3/company/:realm';
   const routes = [
     route(
@@ -515,7 +342,11 @@ export async function startFakeQuickbooks(
       }),
     ),
     route('POST', `${company}/invoice`, guarded(createInvoice)),
-    route('GET', `${company}/reports/GeneralLedger`, guarded(generalLedger)),
+    route(
+      'GET',
+      `${company}/reports/GeneralLedger`,
+      guarded((req) => generalLedger({ invoices, customers, payments }, req)),
+    ),
     route('POST', '/oauth2/v1/tokens/bearer', (req) => {
       const client = basicAuth(req);
       if (client === undefined || !oauth.clientValid(client.user, client.password))
