@@ -22,7 +22,10 @@ export interface CallToolOptions extends ExecutorOptions {
 
 type Settled = { kind: 'result'; structuredContent: Record<string, unknown> } | CallFailure;
 
-/** Calls one tool of a connector instance. Rejects only when the caller's signal cancels it. */
+/**
+ * Calls one tool of a connector instance. Rejects only when the caller cancels through the
+ * signal (with the signal's reason) or on a programming error; every vendor outcome resolves.
+ */
 export async function callTool(opts: CallToolOptions): Promise<ToolOutcome> {
   const prepared = prepare(opts);
   if (!prepared.ok) return finish(prepared.failure, prepared.secrets, undefined);
