@@ -151,7 +151,7 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
     c: Connector,
   ): Promise<{ ok: boolean; detail: string; connector: Connector }> => {
     const { admin, grant, facts } = call;
-    let outcome: { ok: true } | { ok: false; reason: string };
+    let outcome: Awaited<ReturnType<ConnectorRuntime['test']>>;
     try {
       if (!grant?.decisionToken) throw new Error('no decision token for the test');
       const resolved = await deps.vault.resolveCredential(
@@ -176,6 +176,26 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
       } finally {
         credential.secret.fill(0);
         for (const v of Object.values(credential.fields)) v.fill(0);
+      }
+      const refreshed = outcome.refreshed;
+      if (refreshed) {
+        // The test refreshed an OAuth token (and the vendor may have rotated the refresh
+        // token): the vault must hold the new one, or the next call would use a dead token.
+        await vaultAdmin
+          .rotateCredential(
+            {
+              orgId: admin.orgId,
+              id: grant.credentialRef,
+              material: { secret: refreshed.secret, fields: refreshed.fields },
+              overlapSeconds: 1,
+              actorId: admin.subjectId,
+            },
+            opts,
+          )
+          .finally(() => {
+            refreshed.secret.fill(0);
+            for (const v of Object.values(refreshed.fields)) v.fill(0);
+          });
       }
     } catch (err) {
       const missing = ConnectError.from(err).code === Code.NotFound;

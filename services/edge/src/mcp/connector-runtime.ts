@@ -4,6 +4,7 @@ import { callTool } from '../connectors/call-tool.js';
 import { connectorDefinition } from '../connectors/catalog/index.js';
 import { validateToolArguments } from '../connectors/schema-validation.js';
 import { testConnection } from '../connectors/test-connection.js';
+import { createTokenCache } from '../connectors/auth/token-cache.js';
 import type {
   ConnectorDefinition,
   CredentialMaterial,
@@ -44,6 +45,19 @@ function toolsOf(connectorId: string, def: ConnectorDefinition): McpTool[] {
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
+/**
+ * A refreshed credential in the vault's terms, in buffers of its own: the executor keeps the
+ * fields it did not change (client id and secret) as the very buffers of the credential it was
+ * given, which the caller zeroes once the call is over — before the refreshed one is stored.
+ */
+function ownCopy(m: CredentialMaterial): ConnectorCredential {
+  return {
+    kind: VAULT_KIND[m.kind],
+    secret: Uint8Array.from(m.secret),
+    fields: Object.fromEntries(Object.entries(m.fields).map(([k, v]) => [k, Uint8Array.from(v)])),
+  };
+}
+
 const instanceOf = (c: Connector) => ({
   id: c.id,
   type: c.type,
@@ -59,6 +73,9 @@ const instanceOf = (c: Connector) => ({
 export function createConnectorRuntime(options: { fetch?: typeof fetch } = {}): ConnectorRuntime {
   const toolCache = new Map<string, McpTool[]>();
   const fetchOpt = options.fetch ? { fetch: options.fetch } : {};
+  // Minted tokens (GitHub App installation tokens, Salesforce password logins) are reused
+  // until they expire instead of being minted per call.
+  const tokenCache = createTokenCache();
 
   return {
     tools(_orgId, connector) {
@@ -90,17 +107,12 @@ export function createConnectorRuntime(options: { fetch?: typeof fetch } = {}): 
         action,
         args,
         signal,
+        tokenCache,
         ...fetchOpt,
       });
       const upstreamUs = Math.round((performance.now() - started) * 1000);
       const refreshed = out.refreshedCredential
-        ? {
-            refreshed: {
-              kind: VAULT_KIND[out.refreshedCredential.kind],
-              secret: out.refreshedCredential.secret,
-              fields: out.refreshedCredential.fields,
-            },
-          }
+        ? { refreshed: ownCopy(out.refreshedCredential) }
         : {};
       switch (out.kind) {
         case 'result':
@@ -132,9 +144,13 @@ export function createConnectorRuntime(options: { fetch?: typeof fetch } = {}): 
         instance: instanceOf(connector),
         credential: material,
         signal,
+        tokenCache,
         ...fetchOpt,
       });
-      return out.ok ? { ok: true } : { ok: false, reason: out.reason };
+      const refreshed = out.refreshedCredential
+        ? { refreshed: ownCopy(out.refreshedCredential) }
+        : {};
+      return out.ok ? { ok: true, ...refreshed } : { ok: false, reason: out.reason, ...refreshed };
     },
   };
 }

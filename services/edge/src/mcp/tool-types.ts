@@ -76,5 +76,5 @@ export interface ConnectorRuntime {
     connector: Connector;
     credential: ConnectorCredential;
     signal: AbortSignal;
-  }): Promise<{ ok: true } | { ok: false; reason: string }>;
+  }): Promise<({ ok: true } | { ok: false; reason: string }) & { refreshed?: ConnectorCredential }>;
 }
