@@ -130,7 +130,7 @@ describe('decide', () => {
     });
     assert.equal(
       verdict.credentialRef,
-      'zendesk',
+      'conn_zendesk',
       'a tool call may use its connector’s credential',
     );
   });
