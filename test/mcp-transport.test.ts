@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mcpPost, seedMcpOrg, type McpOrg } from './support/mcp.js';
-import { useStack, type TestStack } from './support/stack.js';
+import { eventually, useStack, type TestStack } from './support/stack.js';
 
 const MODERN = '2026-07-28';
 const meta = {
@@ -131,6 +131,14 @@ describe('MCP Fortress: the Streamable HTTP transport rules, raw (both eras)', (
       'mcp-session-id': session,
     });
     assert.deepEqual([parse.status, (parse.json['error'] as { code: number }).code], [400, -32700]);
+    const refused = await eventually(async () => {
+      const rows = await stack.auditRows(org.orgId);
+      return rows.find((r) => r.request_id === parse.headers.get('x-fortress-request-id'));
+    }, 'the malformed request audited');
+    assert.deepEqual(
+      [refused.kind, refused.decision, refused.reasons.map((r) => r.code)],
+      ['decision', 'deny', ['bad_request']],
+    );
     const unknown = await legacy(session, { jsonrpc: '2.0', id: 2, method: 'resources/list' });
     assert.equal((unknown.json['error'] as { code: number }).code, -32601);
     const noName = await legacy(session, {

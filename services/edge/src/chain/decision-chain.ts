@@ -213,6 +213,36 @@ export function createDecisionChain(deps: DecisionChainDeps) {
       return { ok: false, denial };
     },
 
+    /**
+     * Audits a request the edge itself refused before any decision (e.g. a malformed body) for
+     * a caller it authenticated; false when the record could not be stored.
+     */
+    async refuse(
+      principal: Principal,
+      identityUs: number,
+      facts: RequestFacts,
+      action: string,
+      reason: Reason,
+    ): Promise<boolean> {
+      return audit({
+        orgId: principal.orgId,
+        requestId: facts.requestId,
+        product: facts.product,
+        principal,
+        action,
+        resource: '',
+        allow: false,
+        decidedBy: Hop.EDGE,
+        reasons: [reason],
+        policyVersion: '',
+        clientIp: facts.clientIp,
+        identityUs,
+        postureUs: 0,
+        policyUs: 0,
+        decideUs: identityUs,
+      });
+    },
+
     /** Steps 2 and 3, then the audit: device posture, the policy decision, the decision event. */
     async authorize(
       principal: Principal,

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { create } from '@bufbuild/protobuf';
 import { classifyInboundRequest } from '@modelcontextprotocol/server';
+import { ReasonSchema } from '@fortress/proto/common/v1/common_pb';
 import type { Principal } from '@fortress/proto/common/v1/common_pb';
 import type { Logger } from '@fortress/kit/log';
 import type { DecisionChain, Denial, RequestFacts } from '../chain/decision-chain.js';
@@ -143,6 +145,44 @@ export function createMcpRoute(deps: McpRouteDeps) {
     return undefined;
   };
 
+  /**
+   * Refuses a malformed request: audited first when its caller can be authenticated (a bad
+   * request is a decision too), then answered with its JSON-RPC error.
+   */
+  const refuseMalformed = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    facts: RequestFacts,
+    status: number,
+    id: RpcId | null,
+    error: { code: number; message: string; data?: unknown },
+  ) => {
+    const presented = presentedCredentials(req.headers);
+    if (presented.apiKey) {
+      const auth = await deps.chain.authenticate(presented, facts, 'mcp:request');
+      if (auth.ok) {
+        const stored = await deps.chain.refuse(
+          auth.principal,
+          auth.us,
+          facts,
+          'mcp:request',
+          create(ReasonSchema, {
+            code: 'bad_request',
+            message: error.message.slice(0, 200),
+            ruleId: 'protocol',
+          }),
+        );
+        if (!stored) {
+          return sendRpcError(res, 503, facts.requestId, id, {
+            code: RpcCode.INTERNAL_ERROR,
+            message: 'Fortress could not record the request; it was refused',
+          });
+        }
+      }
+    }
+    sendRpcError(res, status, facts.requestId, id, error);
+  };
+
   /** Runs one request's method; the result, or an in-band failure. */
   const dispatch = async (
     era: Era,
@@ -257,7 +297,7 @@ export function createMcpRoute(deps: McpRouteDeps) {
           message: `Payload Too Large: the body exceeds ${deps.maxBodyBytes} bytes`,
         });
       }
-      return sendRpcError(res, 400, facts.requestId, null, {
+      return refuseMalformed(req, res, facts, 400, null, {
         code: RpcCode.PARSE_ERROR,
         message: 'Parse error: the body is not valid JSON',
       });
@@ -277,7 +317,7 @@ export function createMcpRoute(deps: McpRouteDeps) {
     const id = idOf(body);
 
     if (route.kind === 'reject') {
-      return sendRpcError(res, route.httpStatus, facts.requestId, id, {
+      return refuseMalformed(req, res, facts, route.httpStatus, id, {
         code: route.code,
         message: route.message,
         ...(route.data === undefined ? {} : { data: route.data }),
@@ -288,7 +328,7 @@ export function createMcpRoute(deps: McpRouteDeps) {
       const version = route.classification.revision ?? '';
       const message = route.message as RpcMessage;
       if (!isModernVersion(version)) {
-        return sendRpcError(res, 400, facts.requestId, id, {
+        return refuseMalformed(req, res, facts, 400, id, {
           code: RpcCode.UNSUPPORTED_PROTOCOL_VERSION,
           message: `Unsupported protocol version: ${version || 'none named'}`,
           data: { supported: [...MODERN_VERSIONS, ...LEGACY_VERSIONS], requested: version },
@@ -301,7 +341,7 @@ export function createMcpRoute(deps: McpRouteDeps) {
       }
       const mismatch = headerMismatch(req, message);
       if (mismatch) {
-        return sendRpcError(res, 400, facts.requestId, id, {
+        return refuseMalformed(req, res, facts, 400, id, {
           code: RpcCode.HEADER_MISMATCH,
           message: `Bad Request: the request headers and body disagree: ${mismatch}`,
         });
@@ -319,7 +359,7 @@ export function createMcpRoute(deps: McpRouteDeps) {
 
     // 2025-era traffic.
     if (route.reason === 'batch') {
-      return sendRpcError(res, 400, facts.requestId, null, {
+      return refuseMalformed(req, res, facts, 400, null, {
         code: RpcCode.INVALID_REQUEST,
         message: 'Invalid Request: JSON-RPC batches are not supported',
       });
