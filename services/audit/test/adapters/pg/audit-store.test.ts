@@ -12,6 +12,7 @@ import { createCheckpointRepo } from '../../../src/adapters/pg/checkpoint-repo.j
 import { createRetentionRepo } from '../../../src/adapters/pg/retention-repo.js';
 import type { AuditRow } from '../../../src/domain/audit-row.js';
 import { signCheckpoint } from '../../../src/domain/checkpoint.js';
+import { seedWebhookRows } from '../../support/webhook-rows.js';
 
 const ORG_A = 'org_aaa111';
 const ORG_B = 'org_bbb222';
@@ -61,13 +62,23 @@ describe('audit store on PostgreSQL', function () {
     await createRetentionRepo(pool).set(ORG_A, 'bank', () =>
       row(ORG_A, { kind: 'change', requestId: '' }),
     );
+    await seedWebhookRows(pool, ORG_A, () => row(ORG_A, { kind: 'change', requestId: '' }));
   });
   after(() => fx?.stop());
 
   describe('schema', () =>
     itHardensTheSchema(
       'audit',
-      ['chain_heads', 'checkpoints', 'events', 'retention_policies'],
+      [
+        'chain_heads',
+        'checkpoints',
+        'events',
+        'retention_policies',
+        'webhook_attempts',
+        'webhook_deliveries',
+        'webhook_messages',
+        'webhook_subscriptions',
+      ],
       () => fx,
       ORG_A,
       ['rejected_events'],
