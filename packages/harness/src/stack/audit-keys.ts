@@ -26,3 +26,17 @@ export async function ensureAuditKeys(dir: string): Promise<AuditKeyFiles> {
   await writeFile(files.verifyKeyFile, JSON.stringify(jwk(publicKey)), { mode: 0o644 });
   return files;
 }
+
+/**
+ * Makes the 256-bit key (a symmetric JWK with a kid, 0600) that encrypts webhook signing
+ * secrets at rest, once per data directory.
+ */
+export async function ensureWebhookKey(dir: string): Promise<string> {
+  const file = join(dir, 'audit-webhook.jwk');
+  if (existsSync(file)) return file;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const kid = `wk-${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
+  const jwk = { kty: 'oct', k: randomBytes(32).toString('base64url'), kid, alg: 'A256GCM' };
+  await writeFile(file, JSON.stringify(jwk), { mode: 0o600 });
+  return file;
+}
