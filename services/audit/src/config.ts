@@ -28,4 +28,30 @@ export const auditConfig = z.object({
   FORTRESS_AUDIT_S3_ENDPOINT: z.url().optional(),
   FORTRESS_AUDIT_S3_REGION: z.string().min(1).default('us-east-1'),
   FORTRESS_AUDIT_S3_BUCKET: z.string().min(3),
+  /** Redis for the webhook delivery queue (BullMQ); give it AOF and `noeviction`. */
+  FORTRESS_REDIS_URL: z.string().min(1),
+  /**
+   * Symmetric JWK files (`kty: oct`, 256-bit, with a kid), comma-separated, that encrypt
+   * webhook signing secrets at rest: the first seals, all open (list older keys after a key
+   * rotation until no subscription uses them).
+   */
+  FORTRESS_AUDIT_WEBHOOK_KEY_FILES: z.string().min(1),
+  /**
+   * "production": https only, targets must resolve to public addresses. "development": also
+   * http to a loopback host, no address checks (local receivers).
+   */
+  FORTRESS_AUDIT_WEBHOOK_MODE: z.enum(['production', 'development']).default('production'),
+  /** Attempts per delivery before it is dead-lettered. */
+  FORTRESS_AUDIT_WEBHOOK_ATTEMPTS: positive(10),
+  /** The first retry's delay; each next one doubles (10 attempts span about 85 minutes). */
+  FORTRESS_AUDIT_WEBHOOK_BACKOFF_MS: millis(10_000),
+  /** Per attempt, for the whole exchange with the receiver. */
+  FORTRESS_AUDIT_WEBHOOK_TIMEOUT_MS: millis(10_000),
+  /** Deliveries in flight at once per replica. */
+  FORTRESS_AUDIT_WEBHOOK_CONCURRENCY: positive(16),
+  /** A pending delivery untouched this long is checked for a job Redis lost… */
+  FORTRESS_AUDIT_WEBHOOK_SWEEP_AFTER_MS: millis(5 * 60_000),
+  /** …this often. */
+  FORTRESS_AUDIT_WEBHOOK_SWEEP_INTERVAL_MS: millis(60_000),
+  FORTRESS_REDIS_TIMEOUT_MS: millis(2000),
 });

@@ -1,10 +1,12 @@
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
+import { WebhookService } from '@fortress/proto/audit/v1/webhook_pb';
 import { AUDIT_STREAM, connectEventBus } from '@fortress/kit/event-bus';
 import { startBatchConsumer } from '@fortress/kit/event-batches';
 import { createPool, pgReady } from '@fortress/kit/pg';
 import { serveBackend } from '@fortress/kit/backend-server';
 import { runService } from '@fortress/kit/lifecycle';
 import { bootService } from '@fortress/kit/service';
+import { loadSecretBox } from './adapters/keys/secret-box.js';
 import { loadSigningKey, loadVerifyKeys } from './adapters/keys/signing-key.js';
 import { createAuditStore } from './adapters/pg/audit-store.js';
 import { createChainWriter } from './adapters/pg/chain-writer.js';
@@ -19,6 +21,7 @@ import { createRetentionJob } from './jobs/retention-job.js';
 import { createAuditRpc } from './rpc/audit-service.js';
 import { verifyOrg } from './verify/verify-org.js';
 import { createVerifySlots } from './verify/verify-slots.js';
+import { startWebhooks } from './webhooks/webhook-runtime.js';
 
 const base = bootService('audit', auditConfig);
 const { config, logger, telemetry } = base;
@@ -129,9 +132,26 @@ await runService(logger, async () => {
   const retentionTimer = setInterval(applyRetention, config.FORTRESS_AUDIT_RETENTION_INTERVAL_MS);
   retentionTimer.unref();
 
+  // Webhooks (S9): notifications fanned out to subscriptions, delivered through BullMQ.
+  const webhooks = await startWebhooks({
+    pool,
+    bus,
+    redisUrl: config.FORTRESS_REDIS_URL,
+    box: await loadSecretBox(config.FORTRESS_AUDIT_WEBHOOK_KEY_FILES.split(',').filter(Boolean)),
+    mode: config.FORTRESS_AUDIT_WEBHOOK_MODE,
+    attempts: config.FORTRESS_AUDIT_WEBHOOK_ATTEMPTS,
+    backoffMs: config.FORTRESS_AUDIT_WEBHOOK_BACKOFF_MS,
+    timeoutMs: config.FORTRESS_AUDIT_WEBHOOK_TIMEOUT_MS,
+    concurrency: config.FORTRESS_AUDIT_WEBHOOK_CONCURRENCY,
+    sweepAfterMs: config.FORTRESS_AUDIT_WEBHOOK_SWEEP_AFTER_MS,
+    sweepIntervalMs: config.FORTRESS_AUDIT_WEBHOOK_SWEEP_INTERVAL_MS,
+    redisTimeoutMs: config.FORTRESS_REDIS_TIMEOUT_MS,
+    logger,
+  });
+
   const verifySlot = createVerifySlots(config.FORTRESS_AUDIT_VERIFY_CONCURRENCY);
   const served = await serveBackend(base, {
-    routes: (router) =>
+    routes: (router) => {
       router.service(
         AuditService,
         createAuditRpc({
@@ -142,10 +162,13 @@ await runService(logger, async () => {
             verifySlot(signal, () => verifyOrg({ pool, objectStore: copies, keys }, orgId, signal)),
           logger,
         }),
-      ),
+      );
+      router.service(WebhookService, webhooks.rpc);
+    },
     readiness: {
       postgres: () => pgReady(pool),
       nats: async () => (await bus.ready()) && (await consumer.ready()),
+      redis: () => webhooks.ready(),
     },
   });
   return [
@@ -156,6 +179,7 @@ await runService(logger, async () => {
     () => clearInterval(retentionTimer),
     () => checkpointer.stop(),
     () => consumer.close(),
+    () => webhooks.close(),
     ...served,
   ];
 });

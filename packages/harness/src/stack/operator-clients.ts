@@ -1,5 +1,6 @@
 import type { Client } from '@connectrpc/connect';
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
+import { WebhookService } from '@fortress/proto/audit/v1/webhook_pb';
 import { BillingService } from '@fortress/proto/billing/v1/billing_pb';
 import { IdentityAdminService, IdentityService } from '@fortress/proto/identity/v1/identity_pb';
 import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
@@ -19,6 +20,7 @@ export interface OperatorClients {
   vault: Client<typeof VaultService>;
   vaultAdmin: Client<typeof VaultAdminService>;
   audit: Client<typeof AuditService>;
+  webhooks: Client<typeof WebhookService>;
   billing: Client<typeof BillingService>;
 }
 
@@ -47,6 +49,7 @@ export function operatorClients(
     vault: make(VaultService, 'vault'),
     vaultAdmin: make(VaultAdminService, 'vault'),
     audit: make(AuditService, 'audit'),
+    webhooks: make(WebhookService, 'audit'),
     billing: make(BillingService, 'billing'),
   };
 }

@@ -8,7 +8,7 @@ import { ensureCerts } from '../certs/certs.js';
 import { startNats, type NatsHandle } from '../infra/nats.js';
 import { startPostgres, type PostgresHandle } from '../infra/postgres.js';
 import { startRedis, type RedisHandle } from '../infra/redis.js';
-import { ensureAuditKeys } from './audit-keys.js';
+import { ensureAuditKeys, ensureWebhookKey } from './audit-keys.js';
 import { ensureDecisionKeys } from './decision-keys.js';
 import { ensureSessionSigningKey } from './session-keys.js';
 import { startObjectStore, type ObjectStore } from './object-store.js';
@@ -169,6 +169,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await ensureCerts({ dir: dirs.tls, services: [...SERVICES, 'operator'] });
     const decisionKeys = await ensureDecisionKeys(dirs.keys);
     const auditKeys = await ensureAuditKeys(dirs.keys);
+    const webhookKeyFile = await ensureWebhookKey(dirs.keys);
     const sessionSigningKeyFile = await ensureSessionSigningKey(dirs.keys);
     const secretsFile = join(dataDir, 'secrets.json');
     const secrets = await loadStackSecrets(secretsFile, BACKEND_SERVICES);
@@ -245,6 +246,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         FORTRESS_AUDIT_S3_ENDPOINT: objectStore.url,
         FORTRESS_AUDIT_S3_REGION: objectStore.region,
         FORTRESS_AUDIT_S3_BUCKET: AUDIT_BUCKET,
+        FORTRESS_REDIS_URL: redis.url,
+        FORTRESS_AUDIT_WEBHOOK_KEY_FILES: webhookKeyFile,
+        // Local receivers (http on loopback) are what a developer points webhooks at.
+        FORTRESS_AUDIT_WEBHOOK_MODE: 'development',
         AWS_ACCESS_KEY_ID: objectStore.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: objectStore.credentials.secretAccessKey,
       },
