@@ -8,6 +8,9 @@ export interface Received {
   body: string;
 }
 
+/** A receiver's answer; undefined for none. */
+export type Answer = { status: number; headers?: Record<string, string> } | undefined;
+
 /** A webhook receiver: a plain node:http server on 127.0.0.1, port 0. */
 export interface Receiver {
   url: string;
@@ -15,8 +18,8 @@ export interface Receiver {
   received: Received[];
   /** TCP connections accepted, requests or not. */
   connections: number;
-  /** What to answer; 204 by default. `undefined` never answers (a hung receiver). */
-  respond: (r: Received) => { status: number; headers?: Record<string, string> } | undefined;
+  /** What to answer (now or later); 204 by default. `undefined` never answers (a hung receiver). */
+  respond: (r: Received) => Answer | Promise<Answer>;
   /** Ids of requests whose signature verifies with `secret` (a receiver's dedupe set). */
   verifiedIds(secret: string): Set<string>;
   close(): Promise<void>;
@@ -60,8 +63,9 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('end', () => {
       const r = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       receiver.received.push(r);
-      const answer = receiver.respond(r);
-      if (answer) res.writeHead(answer.status, answer.headers).end();
+      void Promise.resolve(receiver.respond(r)).then((answer) => {
+        if (answer) res.writeHead(answer.status, answer.headers).end();
+      });
     });
   });
   server.on('connection', (s) => {

@@ -33,6 +33,7 @@ export interface WorldOptions {
   attempts?: number;
   backoffMs?: number;
   timeoutMs?: number;
+  concurrency?: number;
   sweepAfterMs?: number;
   sweepIntervalMs?: number;
   lookup?: Lookup;
@@ -96,7 +97,7 @@ export async function startWebhookWorld(o: WorldOptions = {}): Promise<WebhookWo
     attempts: o.attempts ?? 3,
     backoffMs: o.backoffMs ?? 20,
     timeoutMs: o.timeoutMs ?? 2000,
-    concurrency: 8,
+    concurrency: o.concurrency ?? 8,
     sweepAfterMs: o.sweepAfterMs ?? 3_600_000,
     sweepIntervalMs: o.sweepIntervalMs ?? 3_600_000,
     redisTimeoutMs: 1000,
