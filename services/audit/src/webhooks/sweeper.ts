@@ -5,7 +5,7 @@ import type { DeliveryQueue } from '../adapters/redis/delivery-queue.js';
 /** What the sweeper uses. */
 export interface SweeperOptions {
   deliveries: Pick<DeliveryRepo, 'stalled' | 'touch'>;
-  queue: Pick<DeliveryQueue, 'enqueue' | 'has'>;
+  queue: Pick<DeliveryQueue, 'recover'>;
   /** A pending delivery untouched this long is checked for a lost job. */
   olderMs: number;
   intervalMs: number;
@@ -17,8 +17,9 @@ export interface SweeperOptions {
 /**
  * Re-enqueues deliveries whose job Redis lost (a Redis without persistence that restarted, a
  * failover that dropped writes): pending in PostgreSQL, untouched for a while, and no job
- * under their id. Each checked delivery is touched so it is looked at again only after
- * another `olderMs`; a job found is left alone.
+ * under their id — or a failed one, when the outcome of its last attempt never reached
+ * PostgreSQL. Each checked delivery is touched so it is looked at again only after another
+ * `olderMs`; a live job is left alone.
  */
 export function createSweeper(o: SweeperOptions) {
   let timer: NodeJS.Timeout | undefined;
@@ -26,13 +27,10 @@ export function createSweeper(o: SweeperOptions) {
 
   async function sweep(): Promise<number> {
     const stalled = await o.deliveries.stalled(o.olderMs, o.batch ?? 500);
-    const lost = [];
-    for (const job of stalled) if (!(await o.queue.has(job))) lost.push(job);
-    await o.queue.enqueue(lost);
+    const recovered = await o.queue.recover(stalled);
     for (const job of stalled) await o.deliveries.touch(job);
-    if (lost.length)
-      o.logger.warn({ count: lost.length }, 'webhook jobs lost by redis re-enqueued');
-    return lost.length;
+    if (recovered) o.logger.warn({ count: recovered }, 'webhook jobs lost by redis re-enqueued');
+    return recovered;
   }
 
   /** One run (runs never overlap): how many jobs were re-enqueued. */

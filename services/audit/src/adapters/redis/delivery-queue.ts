@@ -28,8 +28,12 @@ export interface DeliveryQueue {
    * unreachable (the caller must then not acknowledge what it was asked to deliver).
    */
   enqueue(jobs: readonly DeliveryJob[]): Promise<void>;
-  /** True when the delivery's job is in Redis (waiting, delayed, active or finished). */
-  has(job: DeliveryJob): Promise<boolean>;
+  /**
+   * Makes sure each delivery has a live job: enqueues those Redis no longer has, and retries
+   * those whose job failed though the delivery is still pending (the last attempt's outcome
+   * never reached PostgreSQL). Resolves with how many needed it.
+   */
+  recover(jobs: readonly DeliveryJob[]): Promise<number>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -74,8 +78,19 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
       );
       down = false;
     },
-    async has(job) {
-      return (await queue.getJob(jobIdOf(job))) !== undefined;
+    async recover(jobs) {
+      const lost: DeliveryJob[] = [];
+      let failed = 0;
+      for (const job of jobs) {
+        const found = await queue.getJob(jobIdOf(job));
+        if (!found) lost.push(job);
+        else if (await found.isFailed()) {
+          await found.retry('failed');
+          failed++;
+        }
+      }
+      await this.enqueue(lost);
+      return lost.length + failed;
     },
     async ready() {
       const client = await queue.getBackend().client;
