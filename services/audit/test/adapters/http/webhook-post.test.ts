@@ -1,4 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureCerts } from '@fortress/harness/certs/certs';
 import { postWebhook } from '../../../src/adapters/http/post-webhook.js';
 import { startReceiver, type Receiver } from '../../support/webhook-receiver.js';
 
@@ -50,6 +56,26 @@ describe('postWebhook', () => {
       assert.equal((r as { error: string }).error, 'timeout');
     } finally {
       receiver.respond = () => ({ status: 204 });
+    }
+  });
+
+  it("verifies the receiver's certificate: one from an unknown CA is a tls_error", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fortress-webhook-tls-'));
+    const certs = await ensureCerts({ dir, services: ['hooks'] });
+    const files = certs.services['hooks'];
+    assert.ok(files);
+    const server = createServer(
+      { cert: await readFile(files.certFile), key: await readFile(files.keyFile) },
+      (_req, res) => res.writeHead(204).end(),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const r = await post(`https://localhost:${port}/hooks`);
+      assert.equal((r as { error: string }).error, 'tls_error');
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
