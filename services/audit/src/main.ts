@@ -58,6 +58,9 @@ await runService(logger, async () => {
   const signed = meter.createCounter('fortress.audit.checkpoints', {
     description: 'Checkpoints signed',
   });
+  const webhookAttempts = meter.createCounter('fortress.webhooks.attempts', {
+    description: 'Webhook delivery attempts, by outcome (delivered, retry, failed)',
+  });
   const batchSize = meter.createHistogram('fortress.audit.batch_size', {
     description: 'Events handled per consumer batch',
   });
@@ -147,7 +150,16 @@ await runService(logger, async () => {
     sweepIntervalMs: config.FORTRESS_AUDIT_WEBHOOK_SWEEP_INTERVAL_MS,
     redisTimeoutMs: config.FORTRESS_REDIS_TIMEOUT_MS,
     logger,
+    onAttempt: (outcome) => webhookAttempts.add(1, { outcome }),
   });
+  meter
+    .createObservableGauge('fortress.webhooks.queue_depth', {
+      description: 'Webhook delivery jobs waiting, delayed or running',
+    })
+    .addCallback(async (result) => {
+      const depth = await webhooks.depth().catch(() => undefined);
+      if (depth !== undefined) result.observe(depth);
+    });
 
   const verifySlot = createVerifySlots(config.FORTRESS_AUDIT_VERIFY_CONCURRENCY);
   const served = await serveBackend(base, {

@@ -19,6 +19,8 @@ export interface AttemptDeps {
   timeoutMs: number;
   logger: Logger;
   now?: () => Date;
+  /** Told the outcome of every attempt made (metrics). */
+  onAttempt?: (outcome: 'delivered' | 'retry' | 'failed') => void;
 }
 
 /** How an attempt ended: sent, to be retried, given up on, or nothing to do. */
@@ -114,6 +116,8 @@ export function createAttempt(deps: AttemptDeps) {
         },
         final ? 'webhook delivery failed; dead-lettered' : 'webhook delivery failed; will retry',
       );
-    return ok ? 'delivered' : final ? 'failed' : 'retry';
+    const outcome = ok ? 'delivered' : final ? 'failed' : 'retry';
+    deps.onAttempt?.(outcome);
+    return outcome;
   };
 }

@@ -39,6 +39,8 @@ export interface WebhookRuntimeOptions {
   redisTimeoutMs: number;
   logger: Logger;
   lookup?: Lookup;
+  /** Told the outcome of every delivery attempt (metrics). */
+  onAttempt?: (outcome: 'delivered' | 'retry' | 'failed') => void;
 }
 
 /** Running webhooks: the RPC handlers, readiness, and what to close. */
@@ -46,6 +48,8 @@ export interface WebhookRuntime {
   rpc: ServiceImpl<typeof WebhookService>;
   /** True when Redis answers. */
   ready(): Promise<boolean>;
+  /** Delivery jobs waiting, delayed or running. */
+  depth(): Promise<number>;
   /** Re-enqueues deliveries whose job Redis lost, now (also runs on a timer). */
   sweep(): Promise<number>;
   close(): Promise<void>;
@@ -76,6 +80,7 @@ export async function startWebhooks(o: WebhookRuntimeOptions): Promise<WebhookRu
     timeoutMs: o.timeoutMs,
     logger: o.logger,
     ...lookup,
+    ...(o.onAttempt ? { onAttempt: o.onAttempt } : {}),
   });
   const sweeper = createSweeper({
     deliveries,
@@ -108,6 +113,7 @@ export async function startWebhooks(o: WebhookRuntimeOptions): Promise<WebhookRu
       ...lookup,
     }),
     ready: () => queue.ready(),
+    depth: () => queue.depth(),
     sweep: () => sweeper.run(),
     async close() {
       await sweeper.stop();

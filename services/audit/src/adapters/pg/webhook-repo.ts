@@ -134,7 +134,7 @@ export function createWebhookRepo(pool: pg.Pool, now: () => Date = () => new Dat
     async list(orgId: string, afterId: string, limit: number): Promise<Subscription[]> {
       return inTenant(pool, orgId, async (db) => {
         const { rows } = await db.query<Row>(
-          `SELECT ${COLUMNS} FROM webhook_subscriptions WHERE org_id = $1 AND id > $2
+          `SELECT ${COLUMNS} FROM webhook_subscriptions WHERE org_id = $1 AND id COLLATE "C" > $2
            ORDER BY id COLLATE "C" LIMIT $3`,
           [orgId, afterId, limit],
         );

@@ -35,6 +35,8 @@ export interface DeliveryQueue {
    */
   recover(jobs: readonly DeliveryJob[]): Promise<number>;
   ready(): Promise<boolean>;
+  /** Jobs waiting to run now or later (waiting, delayed, active): the queue depth. */
+  depth(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,10 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
     async ready() {
       const client = await queue.getBackend().client;
       return (await client.runCommand('ping', [])) === 'PONG';
+    },
+    async depth() {
+      const c = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+      return Object.values(c).reduce((a, b) => a + b, 0);
     },
     close: () => queue.close(),
   };

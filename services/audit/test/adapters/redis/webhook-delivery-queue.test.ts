@@ -48,7 +48,7 @@ describe('webhook delivery queue (BullMQ on Redis)', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('adds one job per delivery id, however often it is enqueued', async () => {
+  it('adds one job per delivery id, however often it is enqueued, and reports the depth', async () => {
     const j = job();
     await queue.enqueue([j]);
     await queue.enqueue([j, j]);
@@ -58,6 +58,7 @@ describe('webhook delivery queue (BullMQ on Redis)', function () {
       jobIdOf(j),
       jobIdOf({ ...j, replays: 1 }),
     ]);
+    assert.equal(await queue.depth(), 2);
     await inspect.obliterate({ force: true });
   });
 
