@@ -15,6 +15,11 @@ export interface NotificationMessage {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** True for an event id as events carry them (a lowercase UUID; also webhook-id). */
+export function isEventId(id: string): boolean {
+  return UUID.test(id);
+}
+
 /**
  * The webhook message of an envelope, or why it has none: not a notification, not one of the
  * webhook event types (e.g. archive.behind), or without a usable org or event id.
@@ -27,7 +32,7 @@ export function webhookMessageOf(
   if (!isWebhookEventType(type)) return { skip: 'not a webhook event type' };
   if (!ID_PATTERN.test(env.orgId) || !env.orgId.startsWith('org_')) return { skip: 'no org' };
   const eventId = env.eventId.toLowerCase();
-  if (!UUID.test(eventId)) return { skip: 'event id is not a uuid' };
+  if (!isEventId(eventId)) return { skip: 'event id is not a uuid' };
   const occurredAt = env.occurredAt ? timestampDate(env.occurredAt) : new Date();
   // Standard Webhooks' payload shape: type, an ISO 8601 timestamp, and the event's data.
   const body = JSON.stringify({ type, timestamp: occurredAt.toISOString(), data: data ?? {} });

@@ -1,12 +1,10 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
-import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { RetentionSchema, type Retention } from '@fortress/proto/audit/v1/audit_pb';
-import { PrincipalKind, type Tier } from '@fortress/proto/common/v1/common_pb';
-import { envelope } from '@fortress/kit/event-bus';
+import type { Tier } from '@fortress/proto/common/v1/common_pb';
 import { InvalidArgumentError } from '@fortress/kit/errors';
 import type { RetentionRepo, RetentionSetting } from '../adapters/pg/retention-repo.js';
-import { toAuditRow } from '../domain/audit-row.js';
 import { DEFAULT_TIER, RETENTION_PERIOD, tierName, tierOf } from '../domain/retention.js';
+import { changeRow } from './change-row.js';
 
 /** The API view of an org's retention setting. */
 export function retentionOf(orgId: string, s: RetentionSetting): Retention {
@@ -38,23 +36,12 @@ export async function setRetention(
   if (!name)
     throw new InvalidArgumentError('tier', 'tier must be TIER_SOHO, TIER_BANK or TIER_ZERO_TRUST');
   await repo.set(orgId, name, (before) =>
-    toAuditRow(
-      envelope({
-        orgId,
-        occurredAt: timestampNow(),
-        source: 'audit',
-        payload: {
-          case: 'change',
-          value: {
-            actor: { kind: PrincipalKind.ADMIN, subjectId: actorId },
-            entityType: 'retention',
-            entityId: orgId,
-            operation: 'update',
-            before: asJson(orgId, before),
-            after: asJson(orgId, { tier: name }),
-          },
-        },
-      }),
+    changeRow(
+      orgId,
+      actorId,
+      { type: 'retention', id: orgId, operation: 'update' },
+      asJson(orgId, before),
+      asJson(orgId, { tier: name }),
     ),
   );
   return retentionOf(orgId, { tier: name });

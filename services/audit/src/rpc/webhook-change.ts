@@ -1,9 +1,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
-import { timestampNow } from '@bufbuild/protobuf/wkt';
-import { PrincipalKind } from '@fortress/proto/common/v1/common_pb';
-import { envelope } from '@fortress/kit/event-bus';
 import type { Subscription } from '../adapters/pg/webhook-repo.js';
-import { toAuditRow, type AuditRow } from '../domain/audit-row.js';
+import type { AuditRow } from '../domain/audit-row.js';
+import { changeRow } from './change-row.js';
 
 /** What the change log shows of a subscription: never the secret, only its version. */
 const shown = (s: Subscription | undefined): JsonObject | undefined =>
@@ -14,34 +12,6 @@ const shown = (s: Subscription | undefined): JsonObject | undefined =>
     enabled: s.enabled,
     secretVersion: s.secretVersion,
   };
-
-/** The change-log row of an admin change to a webhook entity, by `actorId`. */
-export function changeRow(
-  orgId: string,
-  actorId: string,
-  entity: { type: 'webhook' | 'webhook_delivery'; id: string; operation: string },
-  before?: JsonObject,
-  after?: JsonObject,
-): AuditRow {
-  return toAuditRow(
-    envelope({
-      orgId,
-      occurredAt: timestampNow(),
-      source: 'audit',
-      payload: {
-        case: 'change',
-        value: {
-          actor: { kind: PrincipalKind.ADMIN, subjectId: actorId },
-          entityType: entity.type,
-          entityId: entity.id,
-          operation: entity.operation,
-          ...(before ? { before } : {}),
-          ...(after ? { after } : {}),
-        },
-      },
-    }),
-  );
-}
 
 /** The change-log row builder a subscription change passes to the repository. */
 export function subscriptionChange(orgId: string, actorId: string, id: string, operation: string) {

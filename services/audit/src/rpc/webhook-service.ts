@@ -28,10 +28,12 @@ import type { DeliveryRepo } from '../adapters/pg/delivery-repo.js';
 import type { WebhookRepo } from '../adapters/pg/webhook-repo.js';
 import type { DeliveryQueue } from '../adapters/redis/delivery-queue.js';
 import { eventTypeFilter } from '../domain/webhook-events.js';
+import { isEventId } from '../domain/webhook-message.js';
 import { formatSecret, newSigningKey } from '../domain/webhook-signature.js';
 import { parseWebhookUrl, type WebhookMode } from '../domain/webhook-url.js';
 import { pageToken } from './request-filter.js';
-import { changeRow, subscriptionChange } from './webhook-change.js';
+import { changeRow } from './change-row.js';
+import { subscriptionChange } from './webhook-change.js';
 import { stateName, toDelivery, toWebhook } from './webhook-view.js';
 
 /** How long the previous secret keeps signing after a rotation. */
@@ -48,13 +50,11 @@ export interface WebhookRpcDeps {
   logger?: Logger;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 const webhookId = (value: string) => requireId('webhook_id', value, 'wh');
 
 function eventId(value: string): string {
   const id = value.toLowerCase();
-  if (!UUID.test(id))
+  if (!isEventId(id))
     throw new InvalidArgumentError('event_id', `event_id must be a UUID, got "${clip(value)}"`);
   return id;
 }
