@@ -55,6 +55,12 @@ export const edgeConfig = z.object({
     .int()
     .positive()
     .default(256 * 1024 * 1024),
+  /**
+   * Where connectors may connect: "production" (https to public addresses only, checked at
+   * each connection against DNS rebinding) or "development" (also http and loopback, for the
+   * local stack's sandbox SaaS).
+   */
+  FORTRESS_CONNECTOR_NETWORK: z.enum(['production', 'development']).default('production'),
   /** Browser origins allowed on /v1/mcp (comma-separated); requests without Origin pass. */
   FORTRESS_MCP_ALLOWED_ORIGINS: z
     .string()

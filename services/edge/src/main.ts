@@ -42,6 +42,7 @@ import { createRedactionRoutes } from './admin/redaction-routes.js';
 import { createRoleRoutes } from './admin/role-routes.js';
 import { createConnectorRuntime } from './mcp/connector-runtime.js';
 import { createUpstreamMcpPool } from './connectors/upstream-mcp.js';
+import { createConnectorFetch } from './connectors/guarded-fetch.js';
 import { openFederatedCatalog } from './mcp/federated-catalog.js';
 import { createFederatedRuntime, createRuntimeByType } from './mcp/federated-runtime.js';
 import { createListChangedHub } from './mcp/list-changed.js';
@@ -178,9 +179,10 @@ await runService(logger, async () => {
     defaultTimeoutMs: hopTimeoutMs,
   });
   // MCP Fortress: the connectors, the tool listing and calls, the 2025-era sessions and streams.
-  const upstreamPool = createUpstreamMcpPool();
+  const connectorFetch = createConnectorFetch(config.FORTRESS_CONNECTOR_NETWORK);
+  const upstreamPool = createUpstreamMcpPool({ fetch: connectorFetch });
   const runtime = createRuntimeByType(
-    createConnectorRuntime(),
+    createConnectorRuntime({ fetch: connectorFetch }),
     createFederatedRuntime({
       catalog: await openFederatedCatalog(adminNats.nc),
       pool: upstreamPool,

@@ -296,6 +296,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           AWS_ACCESS_KEY_ID: objectStore.credentials.accessKeyId,
           AWS_SECRET_ACCESS_KEY: objectStore.credentials.secretAccessKey,
           FORTRESS_ANTHROPIC_BASE_URL: sandbox.url,
+          // The sandbox SaaS and upstream MCP fakes listen on loopback over http.
+          FORTRESS_CONNECTOR_NETWORK: 'development',
           ...options.serviceEnv?.edge,
           ...extra,
         },

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '@fortress/kit/errors';
 import { clip } from '@fortress/kit/validate';
-import { isLoopback } from './ip-ranges.js';
+import { isLoopback } from '@fortress/kit/ip-ranges';
 
 /**
  * Production: https only, and the target must resolve to public addresses. Development: http

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '@fortress/kit/errors';
-import { refusedRange } from '../../src/domain/ip-ranges.js';
+import { refusedRange } from '@fortress/kit/ip-ranges';
 import { parseWebhookUrl } from '../../src/domain/webhook-url.js';
 
 describe('webhook target address ranges', () => {

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { refusedRange, type RefusedRange } from '../../domain/ip-ranges.js';
+import { refusedRange, type RefusedRange } from '@fortress/kit/ip-ranges';
 import type { WebhookMode, WebhookUrl } from '../../domain/webhook-url.js';
 
 /** One address a host resolves to. */

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** Why an address may not be a webhook target; undefined for a public unicast address. */
+/** Why an address may not be reached from inside (webhooks, connectors); undefined for a public unicast address. */
 export type RefusedRange =
   | 'unspecified'
   | 'loopback'
