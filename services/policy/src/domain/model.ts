@@ -181,6 +181,10 @@ export const ADMIN_OBJECTS = [
   'audit',
   'billing',
   'settings',
+  // Deciding pending approvals (S8): owner and admin approve or reject.
+  'approvals',
+  // Which changes of the org are critical (S8): reading it is for every admin role.
+  'approval_policy',
 ] as const;
 /**
  * Testing a connector (a real call with its stored credential): the one admin action whose
@@ -196,8 +200,15 @@ export const ADMIN_ACTIONS = [
 ];
 /** The built-in admin roles. */
 export const ADMIN_ROLES = ['owner', 'admin', 'auditor', 'viewer'] as const;
-/** Actions only an owner may take. */
-export const OWNER_ONLY_ACTIONS = ['admin:org.write', 'admin:billing.write'];
+/**
+ * Actions only an owner may take. Which changes need a second admin's approval is the owner's
+ * to set: an admin must not be able to switch off the check on their own changes.
+ */
+export const OWNER_ONLY_ACTIONS = [
+  'admin:org.write',
+  'admin:billing.write',
+  'admin:approval_policy.write',
+];
 
 /** Every action the policy governs. */
 export const ALL_ACTIONS: readonly string[] = [...PAT_ACTIONS, ...MCP_ACTIONS, ...ADMIN_ACTIONS];

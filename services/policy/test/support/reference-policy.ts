@@ -164,6 +164,7 @@ function adminRolePermits(role: string, action: string): boolean {
     return (
       action !== 'admin:org.write' &&
       action !== 'admin:billing.write' &&
+      action !== 'admin:approval_policy.write' &&
       action !== 'admin:archive.read'
     );
   if (role === 'auditor') return read || action === 'admin:audit.export';
