@@ -24,6 +24,8 @@ export interface AdminCall {
   params: string[];
   query: URLSearchParams;
   body: unknown;
+  /** Set when the call runs as an approved change: the second admin, who approved it. */
+  approvedBy?: Principal;
 }
 
 /** A handler's answer: a status and a JSON body (none for 204), or a streamed download. */
@@ -48,7 +50,38 @@ export interface AdminRoute {
   action: string;
   /** The response carries a secret shown once: an idempotent retry is told, not replayed. */
   showsSecretOnce?: boolean;
+  /**
+   * Refuses a call that could not succeed (a malformed body, an unknown id) without changing
+   * anything: run before a change is parked for approval, so none waits only to fail.
+   */
+  check?(call: AdminCall): void | Promise<void>;
   handle(call: AdminCall): Promise<AdminResult>;
+}
+
+/** What the admin API lends the approval workflow: its routes and the chain's decisions. */
+export interface AdminRunner {
+  /** The route `METHOD /path` (e.g. "DELETE /pat-keys/{id}"), or undefined. */
+  route(key: string): AdminRoute | undefined;
+  /**
+   * Decides an admin action for an admin already authenticated (posture, policy, the audited
+   * decision): the allow, or a problem thrown.
+   */
+  authorizeAs(
+    principal: Principal,
+    facts: RequestFacts,
+    action: string,
+    objectId: string,
+  ): Promise<Allowed>;
+}
+
+/** The approval workflow as the admin API sees it: routes of its own, and a gate on mutations. */
+export interface ApprovalGate {
+  routes: AdminRoute[];
+  /**
+   * Parks an authorised mutation that its org marks critical: the answer to send (202 and the
+   * approval), or undefined when the call runs now. A refusal is a thrown problem.
+   */
+  intercept(route: AdminRoute, call: AdminCall, path: string): Promise<AdminResult | undefined>;
 }
 
 /** One admin call to run, from REST or from an RPC. */
@@ -76,12 +109,19 @@ export interface AdminApiDeps {
   idempotency: IdempotencyStore;
   logger: Logger;
   maxBodyBytes?: number;
+  /** The approval workflow (S8), given the API's runner; without it nothing is ever parked. */
+  approvals?: (runner: AdminRunner) => ApprovalGate;
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'DELETE']);
 /** Admin actions whose allow carries a decision token for a credential (a connector test). */
 const CREDENTIAL_ACTIONS = new Set(['admin:connectors.test']);
 const ID_SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The object an admin action is decided on: the first path parameter, else the collection. */
+export function objectIdOf(route: AdminRoute, params: readonly string[]): string {
+  return params[0] ?? route.path.split('/')[1] ?? '';
+}
 
 /** Compiles "/pat-keys/{id}/usage" into a matcher returning the captured segments. */
 function matcher(path: string): (p: string) => string[] | undefined {
@@ -112,7 +152,17 @@ function matcher(path: string): (p: string) => string[] | undefined {
 export function createAdminApi(deps: AdminApiDeps) {
   const { logger } = deps;
   const limit = deps.maxBodyBytes ?? 64 * 1024;
-  const table = deps.routes.map((r) => ({ ...r, match: matcher(r.path) }));
+  const byKey = new Map<string, AdminRoute>();
+  const gate = deps.approvals?.({
+    route: (key) => byKey.get(key),
+    authorizeAs: (principal, facts, action, objectId) =>
+      decide(principal, 0, facts, action, objectId),
+  });
+  const table = [...deps.routes, ...(gate?.routes ?? [])].map((r) => ({
+    ...r,
+    match: matcher(r.path),
+  }));
+  for (const r of table) byKey.set(`${r.method} ${r.path}`, r);
 
   const stored = (r: AdminResult): StoredResponse => ({
     status: r.status,
@@ -184,9 +234,20 @@ export function createAdminApi(deps: AdminApiDeps) {
       throw new ProblemError(
         problems.unauthenticated('this token is not an admin session', 'not_an_admin_session'),
       );
+    return decide(auth.principal, auth.us, facts, action, objectId);
+  };
+
+  /** Posture, policy and the audited decision for an authenticated admin. */
+  async function decide(
+    principal: Principal,
+    identityUs: number,
+    facts: RequestFacts,
+    action: string,
+    objectId: string,
+  ): Promise<Allowed> {
     const authz = await deps.chain.authorize(
-      auth.principal,
-      auth.us,
+      principal,
+      identityUs,
       facts,
       action,
       { type: 'admin', id: objectId, patKeyId: '' },
@@ -199,7 +260,7 @@ export function createAdminApi(deps: AdminApiDeps) {
       throw new ProblemError(problems.forbidden(authz.denial.message, reason?.code ?? 'forbidden'));
     }
     return authz.allowed;
-  };
+  }
 
   const serve = async (
     req: IncomingMessage,
@@ -292,22 +353,24 @@ export function createAdminApi(deps: AdminApiDeps) {
     const grant =
       route.action === 'public'
         ? undefined
-        : await authorize(
-            inv.token,
-            facts,
-            route.action,
-            params[0] ?? route.path.split('/')[1] ?? '',
-          );
+        : await authorize(inv.token, facts, route.action, objectIdOf(route, params));
     const admin = grant?.principal;
-    const call = (principal: Principal | undefined) =>
-      route.handle({
+    const call = async (principal: Principal | undefined) => {
+      const c: AdminCall = {
         facts,
         admin: principal as Principal,
         ...(grant ? { grant } : {}),
         params,
         query: inv.query,
         body: inv.body,
-      });
+      };
+      // Authorised, but critical in its org: stored for a second admin instead of run.
+      const parked =
+        gate && principal && MUTATING.has(route.method)
+          ? await gate.intercept(route, c, inv.path)
+          : undefined;
+      return parked ?? route.handle(c);
+    };
 
     const idemKey = inv.idempotencyKey;
     if (!admin || !idemKey || !MUTATING.has(route.method)) {
@@ -413,6 +476,11 @@ export function createAdminApi(deps: AdminApiDeps) {
         idempotencyKey: call.idempotencyKey,
         path: `${deps.root.slice(0, -1)}${path}`,
       });
+      if (response.status === 202) {
+        // An RPC answers with the change's own message, which a parked change does not have yet.
+        const id = (JSON.parse(response.body) as { approval?: { id?: string } }).approval?.id ?? '';
+        throw new ProblemError(problems.approvalPending(id));
+      }
       if (response.contentType === PROBLEM_JSON) {
         const p = JSON.parse(response.body) as {
           status: number;

@@ -46,6 +46,8 @@ const JSON_IN = { useProtoFieldName: true } as const;
 
 /** The gRPC code of an HTTP problem status. */
 function codeOf(status: number, code: string): Code {
+  // A change parked for approval: not done, and retrying will not do it.
+  if (status === 202) return Code.FailedPrecondition;
   if (status === 400 || status === 413 || status === 415) return Code.InvalidArgument;
   if (status === 401) return Code.Unauthenticated;
   if (status === 403) return Code.PermissionDenied;
@@ -63,7 +65,9 @@ function codeOf(status: number, code: string): Code {
  * gRPC-Web (HTTP/1.1), each method the twin of a REST route: the same chain (identity,
  * posture, policy with the admin action, audit), the same handler, the same Idempotency-Key
  * (as a request header). Problems become gRPC statuses with the problem's `code` as the
- * `fortress-reason` trailer.
+ * `fortress-reason` trailer. A change its org marks critical is parked for approval as on
+ * REST, and the RPC fails with FAILED_PRECONDITION, reason `approval_pending` and the
+ * approval's id in `fortress-approval-id`; approvals are decided over REST only.
  */
 export function createAdminRpc(api: AdminApi) {
   const run = async <O extends DescMessage>(
@@ -88,6 +92,8 @@ export function createAdminRpc(api: AdminApi) {
       const e = new ConnectError(p.detail, codeOf(p.status, p.code));
       e.metadata.set('fortress-reason', p.code);
       if (p.field) e.metadata.set('fortress-field', p.field);
+      const approval = p.headers?.['fortress-approval-id'];
+      if (approval) e.metadata.set('fortress-approval-id', approval);
       throw e;
     }
   };

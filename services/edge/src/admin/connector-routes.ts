@@ -390,6 +390,9 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
       method: 'DELETE',
       path: '/connectors/{id}',
       action: 'admin:connectors.write',
+      async check({ admin, params }) {
+        await existing(admin.orgId, params[0] as string);
+      },
       async handle({ admin, params }) {
         const id = params[0] as string;
         await existing(admin.orgId, id);

@@ -1,7 +1,6 @@
 import { create, toJson, type JsonObject } from '@bufbuild/protobuf';
-import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
-import { PrincipalKind, type Principal } from '@fortress/proto/common/v1/common_pb';
+import type { Principal } from '@fortress/proto/common/v1/common_pb';
 import type { EventEnvelope } from '@fortress/proto/events/v1/events_pb';
 import {
   GetIdpConfigResponseSchema,
@@ -10,9 +9,9 @@ import {
   type IdentityAdminService,
   type IdpConfig,
 } from '@fortress/proto/identity/v1/identity_pb';
-import { envelope } from '@fortress/kit/event-bus';
 import type { Logger } from '@fortress/kit/log';
 import type { AdminRoute } from './admin-api.js';
+import { adminChangeEvent } from './change-event.js';
 import { parseBody } from './parse-body.js';
 import { problems, ProblemError } from './problem.js';
 
@@ -43,22 +42,19 @@ export function createIdpRoutes(deps: {
       throw err;
     }
   };
-  const change = (admin: Principal, before: IdpConfig | undefined, after: IdpConfig | undefined) =>
-    envelope({
-      orgId: admin.orgId,
-      occurredAt: timestampNow(),
-      source: 'edge',
-      payload: {
-        case: 'change',
-        value: {
-          actor: { kind: PrincipalKind.ADMIN, subjectId: admin.subjectId, email: admin.email },
-          entityType: 'idp',
-          entityId: admin.orgId,
-          operation: before ? 'update' : 'create',
-          ...(facts(before) ? { before: facts(before) } : {}),
-          ...(facts(after) ? { after: facts(after) } : {}),
-        },
-      },
+  const change = (
+    admin: Principal,
+    before: IdpConfig | undefined,
+    after: IdpConfig | undefined,
+    approvedBy: Principal | undefined,
+  ) =>
+    adminChangeEvent(admin.orgId, admin, {
+      entityType: 'idp',
+      entityId: admin.orgId,
+      operation: before ? 'update' : 'create',
+      before: facts(before),
+      after: facts(after),
+      approvedBy,
     });
   return [
     {
@@ -79,13 +75,16 @@ export function createIdpRoutes(deps: {
       method: 'PUT',
       path: '/idp',
       action: 'admin:settings.write',
-      async handle({ admin, body }) {
+      check({ body }) {
+        parseBody(IdpConfigSchema, body);
+      },
+      async handle({ admin, body, approvedBy }) {
         const config = parseBody(IdpConfigSchema, body);
         const before = await current(admin.orgId);
         const stored = (await deps.identityAdmin.setIdpConfig({ orgId: admin.orgId, config }, opts))
           .config;
         // The decision to change it is already audited; the change row adds before and after.
-        await deps.publish(change(admin, before, stored)).catch((err: unknown) => {
+        await deps.publish(change(admin, before, stored, approvedBy)).catch((err: unknown) => {
           deps.logger.error({ err, orgId: admin.orgId }, 'idp change event not acknowledged');
         });
         const res = create(SetIdpConfigResponseSchema, stored ? { config: stored } : {});

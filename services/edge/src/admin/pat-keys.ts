@@ -293,6 +293,9 @@ export function createPatKeyRoutes(deps: PatKeyRoutesDeps): AdminRoute[] {
       method: 'DELETE',
       path: '/pat-keys/{id}',
       action: 'admin:pat_keys.write',
+      async check({ admin, params }) {
+        await existing(admin.orgId, params[0] as string);
+      },
       async handle({ admin, params }) {
         const id = params[0] as string;
         const current = await existing(admin.orgId, id);

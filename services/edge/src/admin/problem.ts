@@ -122,6 +122,14 @@ export const problems = {
     detail: 'a dependency is unavailable; nothing was changed, try again',
     headers: { 'retry-after': '1' },
   }),
+  /** Not a failure on REST (a 202 with the approval): how an RPC is told its change waits. */
+  approvalPending: (approvalId: string): Problem => ({
+    status: 202,
+    code: 'approval_pending',
+    title: 'Waiting for approval',
+    detail: `the change waits for a second admin's approval as "${approvalId}"`,
+    headers: { 'fortress-approval-id': approvalId },
+  }),
   internal: (): Problem => ({
     status: 500,
     code: 'internal',

@@ -51,6 +51,9 @@ export function createRedactionRoutes(deps: RedactionRoutesDeps): AdminRoute[] {
       method: 'PUT',
       path: '/redaction/{role}/{connector}',
       action: 'admin:redaction.write',
+      check({ body }) {
+        parseBody(RedactionProfileSchema, body);
+      },
       async handle({ admin, params, body }) {
         const [role = '', connectorId = ''] = params;
         const profile = parseBody(RedactionProfileSchema, body);

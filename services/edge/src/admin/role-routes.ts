@@ -60,6 +60,9 @@ export function createRoleRoutes(deps: RoleRoutesDeps): AdminRoute[] {
       method: 'POST',
       path: '/roles',
       action: 'admin:roles.write',
+      check({ body }) {
+        parseBody(RoleSchema, body);
+      },
       async handle({ admin, body }) {
         const role = parseBody(RoleSchema, body);
         const p = await policyOf(admin.orgId);
@@ -74,6 +77,9 @@ export function createRoleRoutes(deps: RoleRoutesDeps): AdminRoute[] {
       method: 'PUT',
       path: '/roles/{id}',
       action: 'admin:roles.write',
+      check({ body }) {
+        parseBody(RoleSchema, body);
+      },
       async handle({ admin, params, body }) {
         const name = params[0] as string;
         const role = parseBody(RoleSchema, body);
