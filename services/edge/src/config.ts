@@ -87,6 +87,13 @@ export const edgeConfig = z.object({
   FORTRESS_MCP_UPSTREAM_TIMEOUT_MS: millis(30_000),
   /** Tools per tools/list page. */
   FORTRESS_MCP_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /** How long a change parked for a second admin's approval waits before it expires (S8). */
+  FORTRESS_APPROVAL_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 24 * 3600_000)
+    .default(72 * 3600_000),
   /** How long a client may cache its tool list (2026-07-28 ttlMs). */
   FORTRESS_MCP_LIST_TTL_MS: millis(60_000),
 });

@@ -3,6 +3,7 @@ import { IdentityAdminService, IdentityService } from '@fortress/proto/identity/
 import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
 import { PostureService } from '@fortress/proto/posture/v1/posture_pb';
 import { Product } from '@fortress/proto/common/v1/common_pb';
+import type { EventEnvelope } from '@fortress/proto/events/v1/events_pb';
 import { VaultAdminService, VaultService } from '@fortress/proto/vault/v1/vault_pb';
 import { connectNats } from '@fortress/kit/nats-connection';
 import { connectEventBus, envelope } from '@fortress/kit/event-bus';
@@ -18,6 +19,8 @@ import { LATENCY_BUCKETS_MS } from '@fortress/kit/telemetry';
 import { loadPriceBook } from '@fortress/pricing/price-book';
 import { createAdminApi } from './admin/admin-api.js';
 import { createAdminRpc } from './admin/admin-rpc.js';
+import { createApprovalGate } from './admin/approval-routes.js';
+import { openApprovalStore } from './admin/approval-store.js';
 import { createArchiveRoutes } from './admin/archive-routes.js';
 import { createAuditRoutes } from './admin/audit-routes.js';
 import { createIdpRoutes } from './admin/idp-routes.js';
@@ -248,10 +251,21 @@ await runService(logger, async () => {
       }
     },
   });
+  const publishChange = (env: EventEnvelope) =>
+    bus.publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS);
   const adminApi = createAdminApi({
     root: '/api/v1/',
     chain,
     idempotency: await openIdempotencyStore(adminNats.nc),
+    approvals: createApprovalGate({
+      store: await openApprovalStore(adminNats.nc),
+      publish: publishChange,
+      hasCustomRedaction: async (orgId, key) =>
+        ((await policyAdmin.getPolicy({ orgId }, { timeoutMs: hopTimeoutMs })).model?.redaction[key]
+          ?.custom.length ?? 0) > 0,
+      logger,
+      ttlMs: config.FORTRESS_APPROVAL_TTL_MS,
+    }),
     logger,
     routes: [
       ...createSessionRoutes({ identityAdmin, hopTimeoutMs }),
@@ -277,7 +291,7 @@ await runService(logger, async () => {
       ...createRedactionRoutes({ policyAdmin, identityAdmin, hopTimeoutMs }),
       ...createIdpRoutes({
         identityAdmin,
-        publish: (env) => bus.publish(env, config.FORTRESS_AUDIT_ACK_TIMEOUT_MS),
+        publish: publishChange,
         logger,
         hopTimeoutMs,
       }),
