@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { ConnectorService, ConnectorStatus, RoleService } from '@fortress/proto/admin/v1/admin_pb';
 import { Tier } from '@fortress/proto/common/v1/common_pb';
+import { Effect } from '@fortress/proto/policy/v1/policy_pb';
 import { ZENDESK_DEFAULTS } from '@fortress/sandbox/saas/zendesk';
 import { adminCall, mcpPost, seedMcpOrg, type McpOrg } from './support/mcp.js';
 import { adminSession, useStack, type TestStack } from './support/stack.js';
@@ -144,6 +148,46 @@ describe('MCP Fortress: connectors, roles and redaction in the admin API (M3, S1
     });
     assert.equal(backreference.status, 400);
     await adminCall(stack, org.owner, 'PUT', '/redaction/support/zendesk', {});
+  });
+
+  it('serves connectors and roles as admin RPCs too (Connect and gRPC-Web), through the same chain', async () => {
+    const headers = { authorization: `Bearer ${org.owner}` };
+    for (const transport of [
+      createConnectTransport({ baseUrl: stack.edgeUrl, httpVersion: '1.1' }),
+      createGrpcWebTransport({ baseUrl: stack.edgeUrl, httpVersion: '1.1' }),
+    ]) {
+      const connectors = createClient(ConnectorService, transport);
+      const listed = await connectors.listConnectors({}, { headers });
+      const zd = listed.connectors.find((c) => c.id === 'zendesk');
+      assert.ok(zd?.tools.includes('zendesk__get_ticket'));
+      const tested = await connectors.testConnector({ id: 'zendesk' }, { headers });
+      assert.equal(tested.ok, true);
+      const killed = await connectors.killConnector(
+        { id: 'zendesk', reason: 'rpc drill' },
+        { headers },
+      );
+      assert.equal(killed.connector?.status, ConnectorStatus.KILLED);
+      const enabled = await connectors.enableConnector({ id: 'zendesk' }, { headers });
+      assert.equal(enabled.connector?.status, ConnectorStatus.ACTIVE);
+      await assert.rejects(
+        connectors.listConnectors({}),
+        (err: unknown) => err instanceof ConnectError && err.code === Code.Unauthenticated,
+      );
+      const roles = createClient(RoleService, transport);
+      await roles.putRole(
+        {
+          role: {
+            name: 'rpcrole',
+            grants: [{ resourceType: 'tool', resourceId: 'zendesk__*', effect: Effect.ALLOW }],
+          },
+        },
+        { headers },
+      );
+      await roles.putRole({ role: { name: 'rpcrole', grants: [] } }, { headers });
+      const after = await roles.listRoles({}, { headers });
+      assert.deepEqual(after.roles.find((r) => r.name === 'rpcrole')?.grants, []);
+      await roles.deleteRole({ name: 'rpcrole' }, { headers });
+    }
   });
 
   it('runs a catastrophic-backtracking pattern over a large result without stalling (linear-time engine)', async function () {

@@ -10,6 +10,23 @@ import {
 } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import {
+  ConnectorService,
+  CreateConnectorRequestSchema,
+  CreateConnectorResponseSchema,
+  DeleteConnectorResponseSchema,
+  DeleteRoleResponseSchema,
+  EnableConnectorResponseSchema,
+  KillConnectorRequestSchema,
+  KillConnectorResponseSchema,
+  ListConnectorsResponseSchema,
+  ListRolesResponseSchema,
+  PutRoleResponseSchema,
+  RoleService,
+  RotateConnectorCredentialRequestSchema,
+  RotateConnectorCredentialResponseSchema,
+  TestConnectorResponseSchema,
+  UpdateConnectorRequestSchema,
+  UpdateConnectorResponseSchema,
   CreateOrgKeyRequestSchema,
   CreateOrgKeyResponseSchema,
   CreatePatKeyRequestSchema,
@@ -33,6 +50,7 @@ import {
   UpdatePatKeyResponseSchema,
   WhoAmIResponseSchema,
 } from '@fortress/proto/admin/v1/admin_pb';
+import { RoleSchema } from '@fortress/proto/policy/v1/policy_pb';
 import type { RequestFacts } from '../chain/decision-chain.js';
 import type { AdminApi } from './admin-api.js';
 import { bearerToken } from './parse-body.js';
@@ -164,6 +182,54 @@ export function createAdminRpc(api: AdminApi) {
           }),
         revokeOrgKey: (req, ctx) =>
           run(RevokeOrgKeyResponseSchema, ctx, 'DELETE /org-keys/{id}', { params: [req.keyId] }),
+      });
+      router.service(ConnectorService, {
+        listConnectors: (_req, ctx) => run(ListConnectorsResponseSchema, ctx, 'GET /connectors'),
+        createConnector: (req, ctx) =>
+          run(CreateConnectorResponseSchema, ctx, 'POST /connectors', {
+            body: toJson(CreateConnectorRequestSchema, req, JSON_IN),
+          }),
+        updateConnector: (req, ctx) =>
+          run(UpdateConnectorResponseSchema, ctx, 'PUT /connectors/{id}', {
+            params: [req.id],
+            body: toJson(UpdateConnectorRequestSchema, req, JSON_IN),
+          }),
+        deleteConnector: (req, ctx) =>
+          run(DeleteConnectorResponseSchema, ctx, 'DELETE /connectors/{id}', { params: [req.id] }),
+        testConnector: (req, ctx) =>
+          run(TestConnectorResponseSchema, ctx, 'POST /connectors/{id}/test', { params: [req.id] }),
+        killConnector: (req, ctx) =>
+          run(KillConnectorResponseSchema, ctx, 'POST /connectors/{id}/kill', {
+            params: [req.id],
+            body: toJson(KillConnectorRequestSchema, req, JSON_IN),
+          }),
+        enableConnector: (req, ctx) =>
+          run(EnableConnectorResponseSchema, ctx, 'POST /connectors/{id}/enable', {
+            params: [req.id],
+          }),
+        rotateConnectorCredential: (req, ctx) =>
+          run(RotateConnectorCredentialResponseSchema, ctx, 'POST /connectors/{id}/rotate', {
+            params: [req.id],
+            body: toJson(RotateConnectorCredentialRequestSchema, req, JSON_IN),
+          }),
+      });
+      router.service(RoleService, {
+        listRoles: (_req, ctx) => run(ListRolesResponseSchema, ctx, 'GET /roles'),
+        // A put creates the role or replaces its grants (REST has POST and PUT for the two).
+        putRole: async (req, ctx) => {
+          const role = req.role ? toJson(RoleSchema, req.role, JSON_IN) : {};
+          try {
+            return await run(PutRoleResponseSchema, ctx, 'PUT /roles/{id}', {
+              params: [req.role?.name ?? ''],
+              body: role,
+            });
+          } catch (err) {
+            if (ConnectError.from(err).code !== Code.NotFound) throw err;
+            return run(PutRoleResponseSchema, ctx, 'POST /roles', { body: role });
+          }
+        },
+        deleteRole: (req, ctx) =>
+          run(DeleteRoleResponseSchema, ctx, 'DELETE /roles/{id}', { params: [req.name] }),
       });
     },
   });
