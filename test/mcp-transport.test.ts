@@ -274,6 +274,69 @@ describe('MCP Fortress: the Streamable HTTP transport rules, raw (both eras)', (
     assert.equal(notification.status, 202);
   });
 
+  it('answers a 2025-03-26 batch with one array, and refuses batches in later revisions', async () => {
+    const init = await mcpPost(
+      url,
+      {
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-03-26',
+          capabilities: {},
+          clientInfo: { name: 'old', version: '1' },
+        },
+      },
+      { 'x-api-key': key },
+    );
+    const old = init.headers.get('mcp-session-id') ?? '';
+    const batch = [
+      { jsonrpc: '2.0', id: 'a', method: 'ping' },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      {
+        jsonrpc: '2.0',
+        id: 'b',
+        method: 'tools/call',
+        params: { name: 'zendesk__get_ticket', arguments: { id: 1 } },
+      },
+      {
+        jsonrpc: '2.0',
+        id: 'c',
+        method: 'tools/call',
+        params: { name: 'zendesk__delete_ticket', arguments: { id: 1 } },
+      },
+    ];
+    const r = await mcpPost(url, JSON.stringify(batch), {
+      'x-api-key': key,
+      'mcp-session-id': old,
+      'mcp-protocol-version': '2025-03-26',
+    });
+    assert.equal(r.status, 200);
+    const answers = r.json as unknown as Array<{
+      id: string;
+      result?: unknown;
+      error?: { code: number };
+    }>;
+    assert.deepEqual(
+      answers.map((a) => a.id),
+      ['a', 'b', 'c'],
+      'one answer per request, none for the notification',
+    );
+    assert.ok(answers[1]?.result);
+    assert.equal(answers[2]?.error?.code, -32602, 'each request decided on its own');
+
+    const modern = await initialize();
+    const refused = await mcpPost(url, JSON.stringify(batch.slice(0, 1)), {
+      'x-api-key': key,
+      'mcp-session-id': modern,
+      'mcp-protocol-version': '2025-11-25',
+    });
+    assert.deepEqual(
+      [refused.status, (refused.json['error'] as { code: number }).code],
+      [400, -32600],
+    );
+  });
+
   it('pages tools/list with an opaque cursor in a deterministic order', async () => {
     const all: string[] = [];
     let cursor: string | undefined;

@@ -3,6 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import { ReasonSchema } from '@fortress/proto/common/v1/common_pb';
 import type { Principal } from '@fortress/proto/common/v1/common_pb';
+import { newId } from '@fortress/kit/ids';
 import type { Logger } from '@fortress/kit/log';
 import type { DecisionChain, Denial, RequestFacts } from '../chain/decision-chain.js';
 import { presentedCredentials } from '../http/credentials.js';
@@ -20,6 +21,7 @@ import {
 } from './jsonrpc.js';
 import type { ListChangedHub } from './list-changed.js';
 import {
+  BATCH_VERSION,
   CAPABILITIES,
   DEFAULT_LEGACY_VERSION,
   INSTRUCTIONS,
@@ -220,14 +222,12 @@ export function createMcpRoute(deps: McpRouteDeps) {
     throw new RpcFailure(RpcCode.METHOD_NOT_FOUND, `Method not found: ${message.method}`);
   };
 
-  /** Answers one request in-band (HTTP 200): its result or its JSON-RPC error. */
-  const answer = async (
-    res: ServerResponse,
+  /** One request's response: its result or its JSON-RPC error (in-band). */
+  const respond = async (
     era: Era,
     message: RpcMessage & { id: RpcId },
     who: { principal: Principal; us: number },
     facts: RequestFacts,
-    headers: Record<string, string> = {},
   ) => {
     let body;
     try {
@@ -246,8 +246,17 @@ export function createMcpRoute(deps: McpRouteDeps) {
         ...(err.data === undefined ? {} : { data: err.data }),
       });
     }
-    sendJson(res, 200, facts.requestId, body, headers);
+    return body;
   };
+
+  /** Answers one request in-band (HTTP 200). */
+  const answer = async (
+    res: ServerResponse,
+    era: Era,
+    message: RpcMessage & { id: RpcId },
+    who: { principal: Principal; us: number },
+    facts: RequestFacts,
+  ) => sendJson(res, 200, facts.requestId, await respond(era, message, who, facts));
 
   /** The 2026-07-28 routing headers a request must carry, checked against its body. */
   const headerMismatch = (req: IncomingMessage, message: RpcMessage): string | undefined => {
@@ -267,6 +276,47 @@ export function createMcpRoute(deps: McpRouteDeps) {
     }
     return undefined;
   };
+
+  /**
+   * A JSON-RPC batch, which only the 2025-03-26 revision allows (2025-06-18 removed batching):
+   * each request is answered in one array, notifications and responses need no answer (202
+   * when nothing in the batch asks for one). `initialize` may not be batched.
+   */
+  async function answerBatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    facts: RequestFacts,
+    batch: unknown[],
+    version: string,
+    who: { principal: Principal; us: number },
+  ) {
+    if (version !== BATCH_VERSION)
+      return refuseMalformed(req, res, facts, 400, null, {
+        code: RpcCode.INVALID_REQUEST,
+        message: `Invalid Request: JSON-RPC batches are not part of protocol version ${version}`,
+      });
+    const messages = batch as RpcMessage[];
+    if (messages.some((m) => m.method === 'initialize'))
+      return refuseMalformed(req, res, facts, 400, null, {
+        code: RpcCode.INVALID_REQUEST,
+        message: 'Invalid Request: initialize must not be part of a batch',
+      });
+    const requests = messages.filter(
+      (m): m is RpcMessage & { id: RpcId } => typeof m.method === 'string' && idOf(m) !== null,
+    );
+    if (requests.length === 0) {
+      res.writeHead(202, { 'x-fortress-request-id': facts.requestId }).end();
+      return;
+    }
+    const era: Era = { kind: 'legacy', version };
+    // One after another: each is its own decision, audited in order under its own request id.
+    const answers = [];
+    for (const [i, m] of requests.entries())
+      answers.push(
+        await respond(era, m, who, i === 0 ? facts : { ...facts, requestId: newId('req') }),
+      );
+    sendJson(res, 200, facts.requestId, answers);
+  }
 
   async function post(req: IncomingMessage, res: ServerResponse, facts: RequestFacts) {
     if (refusedOrigin(req, res, facts)) return;
@@ -358,14 +408,9 @@ export function createMcpRoute(deps: McpRouteDeps) {
     }
 
     // 2025-era traffic.
-    if (route.reason === 'batch') {
-      return refuseMalformed(req, res, facts, 400, null, {
-        code: RpcCode.INVALID_REQUEST,
-        message: 'Invalid Request: JSON-RPC batches are not supported',
-      });
-    }
     const headerVersion = header(req, 'mcp-protocol-version');
-    const message = body as RpcMessage;
+    const isBatch = route.reason === 'batch';
+    const message = (isBatch ? {} : body) as RpcMessage;
     const isInitialize = route.reason === 'initialize';
     if (!isInitialize && headerVersion !== undefined && !isLegacyVersion(headerVersion)) {
       return sendRpcError(res, 400, facts.requestId, id, {
@@ -385,7 +430,7 @@ export function createMcpRoute(deps: McpRouteDeps) {
       res,
       facts,
       id,
-      actionOf(isInitialize ? 'initialize' : (message.method ?? 'response')),
+      actionOf(isInitialize ? 'initialize' : isBatch ? 'batch' : (message.method ?? 'response')),
     );
     if (!who) return;
 
@@ -425,6 +470,8 @@ export function createMcpRoute(deps: McpRouteDeps) {
         message: 'Not Found: no such session (start a new one with initialize)',
       });
     }
+    const version = headerVersion ?? session.protocolVersion ?? DEFAULT_LEGACY_VERSION;
+    if (isBatch) return answerBatch(req, res, facts, body as unknown[], version, who);
     if (route.reason !== 'no-claim' || id === null) {
       // A notification or a posted response: accepted, nothing to answer.
       res.writeHead(202, { 'x-fortress-request-id': facts.requestId }).end();
@@ -432,10 +479,7 @@ export function createMcpRoute(deps: McpRouteDeps) {
     }
     return answer(
       res,
-      {
-        kind: 'legacy',
-        version: headerVersion ?? session.protocolVersion ?? DEFAULT_LEGACY_VERSION,
-      },
+      { kind: 'legacy', version },
       message as RpcMessage & { id: RpcId },
       who,
       facts,

@@ -2,6 +2,8 @@
 export const MODERN_VERSIONS = ['2026-07-28'] as const;
 /** The 2025-era revisions (initialize handshake, sessions), newest first. */
 export const LEGACY_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'] as const;
+/** The one revision whose clients may send JSON-RPC batches. */
+export const BATCH_VERSION = '2025-03-26';
 /** What a legacy request without an MCP-Protocol-Version header is taken to speak. */
 export const DEFAULT_LEGACY_VERSION = '2025-03-26';
 
