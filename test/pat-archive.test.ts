@@ -254,4 +254,32 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
       await edge?.stop();
     }
   });
+
+  it('archives the model listing and a single model too, as the client received them', async () => {
+    // fetch would decompress a gzip body; ask for the bytes as they travel.
+    const headers = {
+      'x-api-key': org.orgKey,
+      'anthropic-version': '2023-06-01',
+      'accept-encoding': 'identity',
+    };
+    const list = await fetch(`${stack.edgeUrl}/v1/models`, { headers });
+    const listBody = Buffer.from(await list.arrayBuffer());
+    assert.equal(list.status, 200);
+    const one = await fetch(`${stack.edgeUrl}/v1/models/${ALLOWED_MODEL}`, { headers });
+    const oneBody = Buffer.from(await one.arrayBuffer());
+    assert.equal(one.status, 200);
+    for (const [res, body] of [
+      [list, listBody],
+      [one, oneBody],
+    ] as const) {
+      const record = await archived(res.headers.get('x-fortress-request-id') ?? '');
+      assert.equal(record.status_code, 200);
+      assert.equal(record.request.body_base64, '');
+      assert.equal(
+        Buffer.from(record.response.body_base64, 'base64').toString('utf8'),
+        body.toString('utf8'),
+        'the bytes the client got',
+      );
+    }
+  });
 });

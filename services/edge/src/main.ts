@@ -153,6 +153,7 @@ await runService(logger, async () => {
     ...pat,
     policy,
     hopTimeoutMs: config.FORTRESS_HOP_TIMEOUT_MS,
+    archiveBodyBytes: config.FORTRESS_ARCHIVE_MAX_BODY_BYTES,
   });
   /** A PAT route, timed as a whole. */
   const patRoute = (handle: Route) => ({

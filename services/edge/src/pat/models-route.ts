@@ -20,6 +20,19 @@ export interface ModelsRouteDeps extends RelayDeps {
   policy: Client<typeof PolicyService>;
   priceBook: PriceBook;
   hopTimeoutMs: number;
+  /** Response bytes kept for the archive (0: the archive is off). */
+  archiveBodyBytes?: number;
+}
+
+/** A GET's exchange for the archive: no request body, the response as the client got it. */
+function getExchange(response: Buffer, contentType: string, truncated = false) {
+  return {
+    request: Buffer.alloc(0),
+    response,
+    responseTruncated: truncated,
+    responseContentType: contentType,
+    responseContentEncoding: '',
+  };
 }
 
 interface ModelInfo {
@@ -183,6 +196,9 @@ export function createModelsRoutes(deps: ModelsRouteDeps) {
       statusCode: 200,
       upstreamLatencyUs: Math.round((performance.now() - started) * 1000),
       upstreamRequestId,
+      ...(deps.archiveBodyBytes
+        ? { exchange: getExchange(Buffer.from(body), 'application/json') }
+        : {}),
     });
   }
 
@@ -218,8 +234,20 @@ export function createModelsRoutes(deps: ModelsRouteDeps) {
         method: 'GET',
         path: `/v1/models/${encodeURIComponent(requested)}`,
         apiKey: admitted.apiKey,
+        collectBytes: deps.archiveBodyBytes ?? 0,
       },
-      ({ tapped: _ignored, ...end }) => admitted.finish(end),
+      ({ tapped: _ignored, response, ...end }) =>
+        admitted.finish({
+          ...end,
+          ...(response
+            ? {
+                exchange: {
+                  ...getExchange(response.body, response.contentType, response.truncated),
+                  responseContentEncoding: response.contentEncoding,
+                },
+              }
+            : {}),
+        }),
     );
   }
 
