@@ -15,6 +15,8 @@ export const edgeConfig = z.object({
   FORTRESS_VAULT_URL: z.url(),
   /** The audit service (admin API reads: usage, audit log). */
   FORTRESS_AUDIT_URL: z.url(),
+  /** The billing service (admin API reads: account, invoices). */
+  FORTRESS_BILLING_URL: z.url(),
   FORTRESS_NATS_URL: z.string().min(1),
   /** The real API (or the sandbox) that allowed requests go to. */
   FORTRESS_ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),

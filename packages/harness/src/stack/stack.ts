@@ -288,6 +288,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           FORTRESS_POLICY_URL: urls['policy'] ?? '',
           FORTRESS_VAULT_URL: urls['vault'] ?? '',
           FORTRESS_AUDIT_URL: urls['audit'] ?? '',
+          FORTRESS_BILLING_URL: urls['billing'] ?? '',
           FORTRESS_NATS_URL: nats.url,
           FORTRESS_ARCHIVE_S3_ENDPOINT: objectStore.url,
           FORTRESS_ARCHIVE_S3_REGION: objectStore.region,
