@@ -1,4 +1,5 @@
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
+import { WebhookService } from '@fortress/proto/audit/v1/webhook_pb';
 import { IdentityAdminService, IdentityService } from '@fortress/proto/identity/v1/identity_pb';
 import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
 import { PostureService } from '@fortress/proto/posture/v1/posture_pb';
@@ -24,6 +25,7 @@ import { openApprovalStore } from './admin/approval-store.js';
 import { createArchiveRoutes } from './admin/archive-routes.js';
 import { createAuditRoutes } from './admin/audit-routes.js';
 import { createIdpRoutes } from './admin/idp-routes.js';
+import { createWebhookRoutes } from './admin/webhook-routes.js';
 import { createArchiveKeys } from './archive/archive-keys.js';
 import { createArchiveStore } from './archive/archive-store.js';
 import { createArchiveWriter } from './archive/archive-writer.js';
@@ -182,6 +184,7 @@ await runService(logger, async () => {
     telemetry,
     defaultTimeoutMs: hopTimeoutMs,
   });
+  const webhooks = client(WebhookService, config.FORTRESS_AUDIT_URL, 'audit');
   // MCP Fortress: the connectors, the tool listing and calls, the 2025-era sessions and streams.
   const connectorFetch = createConnectorFetch(config.FORTRESS_CONNECTOR_NETWORK);
   const upstreamPool = createUpstreamMcpPool({ fetch: connectorFetch });
@@ -290,6 +293,7 @@ await runService(logger, async () => {
       }),
       ...createRoleRoutes({ policyAdmin, hopTimeoutMs }),
       ...createRedactionRoutes({ policyAdmin, identityAdmin, hopTimeoutMs }),
+      ...createWebhookRoutes({ webhooks, hopTimeoutMs }),
       ...createIdpRoutes({
         identityAdmin,
         publish: publishChange,

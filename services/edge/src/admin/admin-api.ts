@@ -430,7 +430,7 @@ export function createAdminApi(deps: AdminApiDeps) {
           body: problemBody(
             facts.requestId,
             problems.conflict(
-              'this request already ran; the secret it returned was shown once and is not kept — list the keys to find it',
+              'this request already ran; the secret it returned was shown once and is not kept — list to find what it made, and rotate or replace it if the secret was lost',
               'idempotency_key_already_used',
             ),
           ),
