@@ -1,5 +1,6 @@
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
 import { WebhookService } from '@fortress/proto/audit/v1/webhook_pb';
+import { BillingService } from '@fortress/proto/billing/v1/billing_pb';
 import { IdentityAdminService, IdentityService } from '@fortress/proto/identity/v1/identity_pb';
 import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
 import { PostureService } from '@fortress/proto/posture/v1/posture_pb';
@@ -24,6 +25,7 @@ import { createApprovalGate } from './admin/approval-routes.js';
 import { openApprovalStore } from './admin/approval-store.js';
 import { createArchiveRoutes } from './admin/archive-routes.js';
 import { createAuditRoutes } from './admin/audit-routes.js';
+import { createBillingRoutes } from './admin/billing-routes.js';
 import { createIdpRoutes } from './admin/idp-routes.js';
 import { createWebhookRoutes } from './admin/webhook-routes.js';
 import { createArchiveKeys } from './archive/archive-keys.js';
@@ -185,6 +187,7 @@ await runService(logger, async () => {
     defaultTimeoutMs: hopTimeoutMs,
   });
   const webhooks = client(WebhookService, config.FORTRESS_AUDIT_URL, 'audit');
+  const billing = client(BillingService, config.FORTRESS_BILLING_URL, 'billing');
   // MCP Fortress: the connectors, the tool listing and calls, the 2025-era sessions and streams.
   const connectorFetch = createConnectorFetch(config.FORTRESS_CONNECTOR_NETWORK);
   const upstreamPool = createUpstreamMcpPool({ fetch: connectorFetch });
@@ -294,6 +297,7 @@ await runService(logger, async () => {
       ...createRoleRoutes({ policyAdmin, hopTimeoutMs }),
       ...createRedactionRoutes({ policyAdmin, identityAdmin, hopTimeoutMs }),
       ...createWebhookRoutes({ webhooks, hopTimeoutMs }),
+      ...createBillingRoutes({ billing, hopTimeoutMs }),
       ...createIdpRoutes({
         identityAdmin,
         publish: publishChange,

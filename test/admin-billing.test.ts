@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { SeatChange } from '@fortress/proto/billing/v1/billing_pb';
+import { Product, Tier } from '@fortress/proto/common/v1/common_pb';
+import { adminSession, useStack, type TestStack } from './support/stack.js';
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: Record<string, unknown>;
+  bytes: Buffer;
+}
+
+/**
+ * The admin API's billing (`/api/v1/billing`) end to end: the seeds' worked invoice read
+ * back as JSON and as a PDF.
+ */
+describe('admin API: billing', function () {
+  this.timeout(120_000);
+  let stack: TestStack;
+
+  const call = async (method: string, path: string, token?: string, body?: unknown) => {
+    const res = await fetch(`${stack.edgeUrl}/api/v1${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const text = bytes.toString('utf8');
+    const json = (res.headers.get('content-type') ?? '').includes('json')
+      ? (JSON.parse(text) as Record<string, unknown>)
+      : {};
+    return { status: res.status, headers: res.headers, text, json, bytes } satisfies Reply;
+  };
+
+  const assertProblem = (r: Reply, status: number, code: string) => {
+    assert.equal(r.status, status, r.text);
+    assert.equal(r.headers.get('content-type'), 'application/problem+json');
+    assert.equal(r.json['code'], code, r.text);
+  };
+
+  before(async () => {
+    stack = await useStack();
+  });
+
+  describe('billing (/api/v1/billing)', () => {
+    let orgId: string;
+    let ownerToken: string;
+    let adminToken: string;
+
+    before(async () => {
+      const org = await stack.seed();
+      orgId = org.orgId;
+      const billing = stack.operator.billing;
+      await billing.setAccount({ orgId, tier: Tier.BANK, anchorDate: '2026-01-15' });
+      const seat = (userId: string, product: Product, iso: string) =>
+        billing.recordSeatChange({
+          orgId,
+          userId,
+          product,
+          change: SeatChange.GRANTED,
+          effectiveAt: timestampFromDate(new Date(iso)),
+        });
+      // The seeds' example: 60 bundle seats on Jan 15, 5 MCP on Jan 25, 3 PAT on Feb 1.
+      for (let i = 1; i <= 60; i++)
+        for (const p of [Product.MCP, Product.PAT])
+          await seat(`usr_b${i}`, p, '2026-01-15T09:00:00Z');
+      for (let i = 1; i <= 5; i++) await seat(`usr_m${i}`, Product.MCP, '2026-01-25T09:00:00Z');
+      for (let i = 1; i <= 3; i++) await seat(`usr_p${i}`, Product.PAT, '2026-02-01T09:00:00Z');
+      ownerToken = await adminSession(stack, orgId, 'owner');
+      adminToken = await adminSession(stack, orgId, 'admin');
+    });
+
+    it("shows the account and the seeds' invoice ($503.71, then $520.00) as JSON", async () => {
+      const account = await call('GET', '/billing/account', adminToken);
+      assert.equal(account.status, 200, account.text);
+      assert.deepEqual(account.json['account'], {
+        org_id: orgId,
+        tier: 'TIER_BANK',
+        anchor_date: '2026-01-15',
+      });
+      const r = await call('GET', '/billing/invoice?cycle_start=2026-01-15', ownerToken);
+      assert.equal(r.status, 200, r.text);
+      const invoice = r.json['invoice'] as {
+        total_cents: string;
+        cycle_start: string;
+        cycle_end: string;
+        currency: string;
+        lines: Array<{ kind: string; amount_cents: string }>;
+        seats: { total: number };
+      };
+      assert.equal(invoice.total_cents, '50371');
+      assert.equal(invoice.cycle_start, '2026-01-15');
+      assert.equal(invoice.cycle_end, '2026-02-14');
+      assert.equal(invoice.currency, 'USD');
+      assert.equal(invoice.seats.total, 68);
+      assert.deepEqual(
+        invoice.lines.map((l) => [l.kind, l.amount_cents]),
+        [
+          ['LINE_KIND_CYCLE', '48000'],
+          ['LINE_KIND_ADDITION', '1694'],
+          ['LINE_KIND_ADDITION', '677'],
+        ],
+      );
+      const next = await call('GET', '/billing/invoice?cycle_start=2026-02-15', adminToken);
+      assert.equal((next.json['invoice'] as { total_cents: string }).total_cents, '52000');
+      const rows = await stack.auditRows(orgId);
+      assert.ok(
+        rows.some((row) => row.action === 'admin:billing.read' && row.decision === 'allow'),
+      );
+    });
+
+    it('downloads the same invoice as a PDF', async () => {
+      const r = await call('GET', '/billing/invoice.pdf?cycle_start=2026-01-15', ownerToken);
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('content-type'), 'application/pdf');
+      assert.equal(r.headers.get('cache-control'), 'no-store');
+      assert.match(
+        r.headers.get('content-disposition') ?? '',
+        new RegExp(`^attachment; filename="fortress-invoice-${orgId}-2026-01-15\\.pdf"$`),
+      );
+      assert.equal(r.bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+      assert.ok(r.bytes.length > 1000);
+    });
+
+    it('answers bad input, no account, no session and writes with problems', async () => {
+      assertProblem(
+        await call('GET', '/billing/invoice?cycle_start=15/01/2026', adminToken),
+        400,
+        'invalid_request',
+      );
+      assertProblem(
+        await call('GET', '/billing/invoice.pdf?cycle_start=2026-1-15', adminToken),
+        400,
+        'invalid_request',
+      );
+      // A day that is not a cycle start is the billing service's refusal, passed on.
+      assertProblem(
+        await call('GET', '/billing/invoice?cycle_start=2026-01-16', adminToken),
+        400,
+        'invalid_request',
+      );
+      const other = await stack.seed();
+      const otherToken = await adminSession(stack, other.orgId, 'owner');
+      assertProblem(await call('GET', '/billing/invoice', otherToken), 404, 'account_not_found');
+      assertProblem(
+        await call('GET', '/billing/invoice.pdf', otherToken),
+        404,
+        'account_not_found',
+      );
+      assertProblem(await call('GET', '/billing/invoice'), 401, 'missing_token');
+      const put = await call('PUT', '/billing/account', ownerToken, { tier: 'TIER_SOHO' });
+      assertProblem(put, 405, 'method_not_allowed');
+    });
+  });
+});
