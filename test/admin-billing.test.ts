@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SeatChange } from '@fortress/proto/billing/v1/billing_pb';
 import { Product, Tier } from '@fortress/proto/common/v1/common_pb';
-import { adminSession, useStack, type TestStack } from './support/stack.js';
+import {
+  adminSession,
+  ALLOWED_MODEL,
+  DENIED_MODEL,
+  eventually,
+  postMessages,
+  useStack,
+  type TestStack,
+} from './support/stack.js';
 
 interface Reply {
   status: number;
@@ -12,11 +20,25 @@ interface Reply {
   bytes: Buffer;
 }
 
+interface MeteringJson {
+  since: string;
+  until: string;
+  pat: {
+    requests: string;
+    denied: string;
+    spend_microusd: string;
+    usage: { input_tokens: string; output_tokens: string };
+    models: Array<{ model: string; requests: string; spend_microusd: string }>;
+    keys: Array<{ pat_key_id: string; label: string; requests: string; spend_microusd: string }>;
+  };
+}
+
 /**
- * The admin API's billing (`/api/v1/billing`) end to end: the seeds' worked invoice read
- * back as JSON and as a PDF.
+ * The admin API's billing (`/api/v1/billing`) and metering (`/api/v1/metering/usage`) end to
+ * end: the seeds' worked invoice read back as JSON and as a PDF, and the month's PAT usage
+ * and spend across every PAT key of the org after real requests through the gateway.
  */
-describe('admin API: billing', function () {
+describe('admin API: billing and metering', function () {
   this.timeout(120_000);
   let stack: TestStack;
 
@@ -155,6 +177,90 @@ describe('admin API: billing', function () {
       assertProblem(await call('GET', '/billing/invoice'), 401, 'missing_token');
       const put = await call('PUT', '/billing/account', ownerToken, { tier: 'TIER_SOHO' });
       assertProblem(put, 405, 'method_not_allowed');
+    });
+  });
+
+  describe('metering (/api/v1/metering/usage)', () => {
+    it("sums this month's PAT requests and spend over every PAT key of the org", async () => {
+      const org = await stack.seed();
+      const token = await adminSession(stack, org.orgId, 'admin');
+      // A second PAT key, and an org key for it, made through the admin API.
+      const pk = await call('POST', '/pat-keys', token, {
+        label: 'Second key',
+        anthropic_key: stack.sandboxAnthropicKey,
+      });
+      assert.equal(pk.status, 201, pk.text);
+      const secondId = (pk.json['pat_key'] as { id: string }).id;
+      const ok = await call('POST', '/org-keys', token, {
+        label: 'second',
+        roles: ['developer'],
+        pat_key_id: secondId,
+      });
+      assert.equal(ok.status, 201, ok.text);
+      const secondKey = ok.json['secret'] as string;
+      stack.issuedSecrets.push(secondKey);
+
+      const spent: number[] = [];
+      for (const key of [org.orgKey, org.orgKey, secondKey]) {
+        const r = await postMessages(stack.edgeUrl, { headers: { 'x-api-key': key } });
+        assert.equal(r.status, 200);
+        const u = r.json['usage'] as { input_tokens: number; output_tokens: number };
+        // Haiku 4.5: $1 per million input tokens, $5 per million output tokens.
+        spent.push(u.input_tokens * 1 + u.output_tokens * 5);
+      }
+      const denied = await postMessages(stack.edgeUrl, {
+        headers: { 'x-api-key': org.orgKey },
+        model: DENIED_MODEL,
+      });
+      assert.equal(denied.status, 403);
+
+      const usage = await eventually(async () => {
+        const r = await call('GET', '/metering/usage', token);
+        const m = r.json as unknown as MeteringJson;
+        return r.status === 200 && m.pat.requests === '3' && m.pat.denied === '1' ? m : undefined;
+      }, 'the requests in the metering');
+      const total = spent.reduce((a, b) => a + b, 0);
+      assert.equal(usage.pat.spend_microusd, String(total));
+      assert.deepEqual(
+        usage.pat.models.map((m) => [m.model, m.requests, m.spend_microusd]),
+        [[ALLOWED_MODEL, '3', String(total)]],
+      );
+      assert.deepEqual(
+        usage.pat.keys.map((k) => [k.pat_key_id, k.requests]).sort(),
+        [
+          [org.patKeyId, '2'],
+          [secondId, '1'],
+        ].sort(),
+      );
+      assert.equal(usage.pat.keys.find((k) => k.pat_key_id === secondId)?.label, 'Second key');
+      const now = new Date();
+      const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+      assert.equal(usage.since, monthStart.toISOString());
+      assert.ok(Date.parse(usage.until) > Date.parse(usage.since));
+
+      // A window before the requests: nothing.
+      const before = await call(
+        'GET',
+        `/metering/usage?since=2020-01-01T00:00:00Z&until=2020-02-01T00:00:00Z`,
+        token,
+      );
+      assert.equal(before.status, 200, before.text);
+      assert.equal((before.json as unknown as MeteringJson).pat.requests, '0');
+      assertProblem(
+        await call(
+          'GET',
+          '/metering/usage?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z',
+          token,
+        ),
+        400,
+        'invalid_request',
+      );
+      assertProblem(
+        await call('GET', '/metering/usage?since=yesterday', token),
+        400,
+        'invalid_request',
+      );
+      assertProblem(await call('GET', '/metering/usage'), 401, 'missing_token');
     });
   });
 });

@@ -27,6 +27,7 @@ import { createArchiveRoutes } from './admin/archive-routes.js';
 import { createAuditRoutes } from './admin/audit-routes.js';
 import { createBillingRoutes } from './admin/billing-routes.js';
 import { createIdpRoutes } from './admin/idp-routes.js';
+import { createMeteringRoutes } from './admin/metering-routes.js';
 import { createWebhookRoutes } from './admin/webhook-routes.js';
 import { createArchiveKeys } from './archive/archive-keys.js';
 import { createArchiveStore } from './archive/archive-store.js';
@@ -298,6 +299,7 @@ await runService(logger, async () => {
       ...createRedactionRoutes({ policyAdmin, identityAdmin, hopTimeoutMs }),
       ...createWebhookRoutes({ webhooks, hopTimeoutMs }),
       ...createBillingRoutes({ billing, hopTimeoutMs }),
+      ...createMeteringRoutes({ audit, policyAdmin, vaultAdmin, hopTimeoutMs }),
       ...createIdpRoutes({
         identityAdmin,
         publish: publishChange,
