@@ -9,7 +9,7 @@ import {
 } from '@fortress/proto/audit/v1/audit_pb';
 import { Decision } from '@fortress/proto/common/v1/common_pb';
 import type { AdminRoute } from './admin-api.js';
-import { queryTime } from './parse-body.js';
+import { queryPage, queryTime } from './parse-body.js';
 import { problems, ProblemError } from './problem.js';
 
 const JSON_OUT = { useProtoFieldName: true } as const;
@@ -52,10 +52,6 @@ export function createAuditRoutes(deps: {
   hopTimeoutMs: number;
 }): AdminRoute[] {
   const opts = { timeoutMs: deps.hopTimeoutMs };
-  const page = (q: URLSearchParams) => ({
-    pageSize: Number(q.get('page_size') ?? 0) || 0,
-    pageToken: q.get('page_token') ?? '',
-  });
   return [
     {
       method: 'GET',
@@ -63,7 +59,7 @@ export function createAuditRoutes(deps: {
       action: 'admin:audit.read',
       async handle({ admin, query }) {
         const r = await deps.audit.query(
-          { orgId: admin.orgId, ...filters(query), page: page(query) },
+          { orgId: admin.orgId, ...filters(query), page: queryPage(query) },
           opts,
         );
         return { status: 200, body: toJson(QueryResponseSchema, r, JSON_OUT) };
@@ -114,7 +110,7 @@ export function createAuditRoutes(deps: {
             orgId: admin.orgId,
             entityType: query.get('entity_type') ?? '',
             entityId: query.get('entity_id') ?? '',
-            page: page(query),
+            page: queryPage(query),
           },
           opts,
         );

@@ -10,9 +10,10 @@ import {
 } from '@fortress/proto/audit/v1/audit_pb';
 import { UsageSchema, type Usage } from '@fortress/proto/common/v1/common_pb';
 import type { PolicyAdminService } from '@fortress/proto/policy/v1/policy_pb';
-import { CredentialKind, type VaultAdminService } from '@fortress/proto/vault/v1/vault_pb';
+import type { VaultAdminService } from '@fortress/proto/vault/v1/vault_pb';
 import type { AdminRoute } from './admin-api.js';
 import { queryTime } from './parse-body.js';
+import { anthropicKeys } from './pat-keys.js';
 import { problems, ProblemError } from './problem.js';
 
 /** What the metering route needs. */
@@ -26,7 +27,6 @@ export interface MeteringRoutesDeps {
 
 /** Zeros are shown: a usage report with a missing count reads as unknown. */
 const JSON_OUT = { useProtoFieldName: true, alwaysEmitImplicit: true } as const;
-const MAX_LIST = 1000;
 /** Usage summaries asked for at once (one per PAT key). */
 const PARALLEL = 8;
 
@@ -107,17 +107,9 @@ export function createMeteringRoutes(deps: MeteringRoutesDeps): AdminRoute[] {
 
   /** The org's PAT keys and their labels: limits (kept after revocation) and vault keys. */
   const patKeysOf = async (orgId: string) => {
-    const keys = new Map<string, string>();
-    let pageToken = '';
-    do {
-      const page = await vaultAdmin.listCredentials(
-        { orgId, page: { pageSize: MAX_LIST, pageToken } },
-        opts,
-      );
-      for (const c of page.credentials)
-        if (c.kind === CredentialKind.ANTHROPIC_KEY) keys.set(c.id, c.label);
-      pageToken = page.page?.nextPageToken ?? '';
-    } while (pageToken);
+    const keys = new Map(
+      (await anthropicKeys(vaultAdmin, orgId, opts)).map((c) => [c.id, c.label]),
+    );
     for (const l of (await policyAdmin.getPolicy({ orgId }, opts)).model?.patLimits ?? [])
       keys.set(l.patKeyId, l.label);
     return [...keys].sort(([a], [b]) => a.localeCompare(b));

@@ -17,7 +17,7 @@ import {
 import type { PolicyAdminService } from '@fortress/proto/policy/v1/policy_pb';
 import type { VaultAdminService } from '@fortress/proto/vault/v1/vault_pb';
 import type { AdminRoute } from './admin-api.js';
-import { parseBody } from './parse-body.js';
+import { parseBody, queryPage } from './parse-body.js';
 import { problems, ProblemError } from './problem.js';
 
 const JSON_OUT = { useProtoFieldName: true } as const;
@@ -57,10 +57,7 @@ export function createOrgKeyRoutes(deps: {
         const r = await deps.identityAdmin.listApiKeys(
           {
             orgId: admin.orgId,
-            page: {
-              pageSize: Number(query.get('page_size') ?? 0) || 0,
-              pageToken: query.get('page_token') ?? '',
-            },
+            page: queryPage(query),
           },
           opts,
         );

@@ -36,6 +36,14 @@ export function queryTime(query: URLSearchParams, name: string): Timestamp | und
   return timestampFromDate(d);
 }
 
+/** The page of a list from the query string (`page_size`, `page_token`); 0 lets the server pick. */
+export function queryPage(query: URLSearchParams): { pageSize: number; pageToken: string } {
+  const size = query.get('page_size') ?? '0';
+  if (!/^\d{1,9}$/.test(size))
+    throw new ProblemError(problems.badRequest('page_size must be a whole number', 'page_size'));
+  return { pageSize: Number(size), pageToken: query.get('page_token') ?? '' };
+}
+
 /** The bearer token of an Authorization header ("" when there is none). */
 export function bearerToken(authorization: string | null | undefined): string {
   return /^Bearer\s+(\S+)$/i.exec((authorization ?? '').trim())?.[1] ?? '';

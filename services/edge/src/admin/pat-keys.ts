@@ -158,17 +158,7 @@ export function createPatKeyRoutes(deps: PatKeyRoutesDeps): AdminRoute[] {
       async handle({ admin }) {
         const orgId = admin.orgId;
         const all = (await limitsOf(orgId)).sort((a, b) => a.patKeyId.localeCompare(b.patKeyId));
-        const creds = new Map<string, CredentialMetadata>();
-        let pageToken = '';
-        do {
-          const page = await vaultAdmin.listCredentials(
-            { orgId, page: { pageSize: MAX_LIST, pageToken } },
-            opts,
-          );
-          for (const c of page.credentials)
-            if (c.kind === CredentialKind.ANTHROPIC_KEY) creds.set(c.id, c);
-          pageToken = page.page?.nextPageToken ?? '';
-        } while (pageToken);
+        const creds = new Map((await anthropicKeys(vaultAdmin, orgId, opts)).map((c) => [c.id, c]));
         return {
           status: 200,
           body: toJson(
@@ -361,6 +351,25 @@ export function createPatKeyRoutes(deps: PatKeyRoutesDeps): AdminRoute[] {
       },
     },
   ];
+}
+
+/** The org's Anthropic keys in the vault (the credentials of its PAT keys), every page. */
+export async function anthropicKeys(
+  vaultAdmin: Client<typeof VaultAdminService>,
+  orgId: string,
+  opts: { timeoutMs: number },
+): Promise<CredentialMetadata[]> {
+  const out: CredentialMetadata[] = [];
+  let pageToken = '';
+  do {
+    const page = await vaultAdmin.listCredentials(
+      { orgId, page: { pageSize: MAX_LIST, pageToken } },
+      opts,
+    );
+    out.push(...page.credentials.filter((c) => c.kind === CredentialKind.ANTHROPIC_KEY));
+    pageToken = page.page?.nextPageToken ?? '';
+  } while (pageToken);
+  return out;
 }
 
 /** 404 for a backend NotFound, else 0. */

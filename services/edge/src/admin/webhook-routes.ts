@@ -14,7 +14,7 @@ import {
   type WebhookService,
 } from '@fortress/proto/audit/v1/webhook_pb';
 import type { AdminRoute } from './admin-api.js';
-import { parseBody } from './parse-body.js';
+import { parseBody, queryPage } from './parse-body.js';
 import { problems, ProblemError } from './problem.js';
 
 /** What the webhook routes need. */
@@ -29,12 +29,6 @@ const STATES = new Map([
   ['delivered', DeliveryState.DELIVERED],
   ['failed', DeliveryState.FAILED],
 ]);
-
-/** The page of a list from the query string. */
-const page = (q: URLSearchParams) => ({
-  pageSize: Number(q.get('page_size') ?? 0) || 0,
-  pageToken: q.get('page_token') ?? '',
-});
 
 /** Fields the session fills in: a body naming them is refused rather than half-obeyed. */
 function refuseServerFields(body: unknown, fields: string[]) {
@@ -78,7 +72,7 @@ export function createWebhookRoutes(deps: WebhookRoutesDeps): AdminRoute[] {
       path: '/webhooks',
       action: 'admin:webhooks.read',
       async handle({ admin, query }) {
-        const r = await webhooks.listWebhooks({ orgId: admin.orgId, page: page(query) }, opts);
+        const r = await webhooks.listWebhooks({ orgId: admin.orgId, page: queryPage(query) }, opts);
         return { status: 200, body: toJson(ListWebhooksResponseSchema, r, JSON_OUT) };
       },
     },
@@ -194,7 +188,7 @@ export function createWebhookRoutes(deps: WebhookRoutesDeps): AdminRoute[] {
             webhookId,
             eventId: query.get('event_id') ?? '',
             state,
-            page: page(query),
+            page: queryPage(query),
           },
           opts,
         );
