@@ -11,14 +11,7 @@ import {
   useStack,
   type TestStack,
 } from './support/stack.js';
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown>;
-  bytes: Buffer;
-}
+import { adminRest, assertProblem } from './support/admin-rest.js';
 
 interface MeteringJson {
   since: string;
@@ -42,28 +35,9 @@ describe('admin API: billing and metering', function () {
   this.timeout(120_000);
   let stack: TestStack;
 
-  const call = async (method: string, path: string, token?: string, body?: unknown) => {
-    const res = await fetch(`${stack.edgeUrl}/api/v1${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const bytes = Buffer.from(await res.arrayBuffer());
-    const text = bytes.toString('utf8');
-    const json = (res.headers.get('content-type') ?? '').includes('json')
-      ? (JSON.parse(text) as Record<string, unknown>)
-      : {};
-    return { status: res.status, headers: res.headers, text, json, bytes } satisfies Reply;
-  };
-
-  const assertProblem = (r: Reply, status: number, code: string) => {
-    assert.equal(r.status, status, r.text);
-    assert.equal(r.headers.get('content-type'), 'application/problem+json');
-    assert.equal(r.json['code'], code, r.text);
-  };
+  const rest = adminRest(() => stack.edgeUrl);
+  const call = (method: string, path: string, token?: string, body?: unknown) =>
+    rest(method, path, { ...(token ? { token } : {}), ...(body !== undefined ? { body } : {}) });
 
   before(async () => {
     stack = await useStack();

@@ -14,13 +14,7 @@ import {
   useStack,
   type TestStack,
 } from './support/stack.js';
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown>;
-}
+import { adminRest, assertProblem } from './support/admin-rest.js';
 
 interface WebhookJson {
   webhook_id: string;
@@ -65,29 +59,7 @@ describe('admin API: webhooks (/api/v1/webhooks)', function () {
   const later: string[] = [];
   const secrets: string[] = [];
 
-  const call = async (
-    method: string,
-    path: string,
-    opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<Reply> => {
-    const res = await fetch(`${stack.edgeUrl}/api/v1${path}`, {
-      method,
-      headers: {
-        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...opts.headers,
-      },
-      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-    });
-    const text = await res.text();
-    later.push(text);
-    return {
-      status: res.status,
-      headers: res.headers,
-      text,
-      json: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-    };
-  };
+  const call = adminRest(() => stack.edgeUrl, later);
 
   /** Creates a subscription; its secret is a canary from here on. */
   const createHook = async (body: Record<string, unknown>, headers?: Record<string, string>) => {
@@ -109,13 +81,6 @@ describe('admin API: webhooks (/api/v1/webhooks)', function () {
     const r = await call('GET', `/webhooks/${id}/deliveries${query}`, { token: viewerToken });
     assert.equal(r.status, 200, r.text);
     return (r.json['deliveries'] ?? []) as DeliveryJson[];
-  };
-
-  const assertProblem = (r: Reply, status: number, code: string) => {
-    assert.equal(r.status, status, r.text);
-    assert.equal(r.headers.get('content-type'), 'application/problem+json');
-    assert.equal(r.json['code'], code, r.text);
-    assert.equal(r.json['type'], `https://fortress.dev/problems/${code}`);
   };
 
   before(async () => {
@@ -191,6 +156,13 @@ describe('admin API: webhooks (/api/v1/webhooks)', function () {
     assert.equal(logged.attempts[0]?.status_code, 204);
     const filtered = await deliveries(webhook.webhook_id, '?state=failed');
     assert.equal(filtered.length, 0);
+    assertProblem(
+      await call('GET', `/webhooks/${webhook.webhook_id}/deliveries?state=lost`, {
+        token: viewerToken,
+      }),
+      400,
+      'invalid_request',
+    );
 
     const replay = await call(
       'POST',
@@ -254,6 +226,9 @@ describe('admin API: webhooks (/api/v1/webhooks)', function () {
     });
     assertProblem(ownOrg, 400, 'invalid_request');
     assert.equal(ownOrg.json['field'], 'org_id');
+    const badPage = await call('GET', '/webhooks?page_size=-1', { token: adminToken });
+    assertProblem(badPage, 400, 'invalid_request');
+    assert.equal(badPage.json['field'], 'page_size');
   });
 
   it('lets a viewer read but not create, change or delete (403)', async () => {
