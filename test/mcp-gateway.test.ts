@@ -6,6 +6,7 @@ import {
   Client as ModernClient,
   StreamableHTTPClientTransport as ModernTransport,
 } from '@modelcontextprotocol/client';
+import Ajv from 'ajv';
 import { RedactionKind } from '@fortress/proto/policy/v1/policy_pb';
 import { adminCall, mcpPost, seedMcpOrg, type McpOrg } from './support/mcp.js';
 import { eventually, useStack, type TestStack } from './support/stack.js';
@@ -154,6 +155,10 @@ describe('MCP Fortress: the gateway with official clients (M1, M2, M5, M6)', () 
       assert.ok(emails.length > 0, 'the fake has emails in its tickets');
       for (const e of emails) assert.ok(!text.includes(e), `email ${e} is masked`);
       assert.ok(text.includes('████@████.███'), "in the seeds' mask style");
+      // The masked structured content is still valid against the tool's output schema.
+      const tool = (await listAll(client)).find((t) => t.name === 'zendesk__list_tickets');
+      const validate = new Ajv({ allErrors: true }).compile(tool?.outputSchema ?? {});
+      assert.ok(validate(result.structuredContent), JSON.stringify(validate.errors));
       const outcome = await eventually(async () => {
         const rows = await stack.auditRows(org.orgId);
         return rows.find(
