@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from '@fortress/kit/log';
-import { DELIVERY_QUEUE, redisConnection } from '../adapters/redis/delivery-queue.js';
+import { DELIVERY_QUEUE } from '../adapters/redis/delivery-queue.js';
+import { redisConnection } from '../adapters/redis/job-queue.js';
 import type { DeliveryJob } from '../domain/webhook-job.js';
 import { createAttempt, type AttemptDeps } from './delivery-attempt.js';
 

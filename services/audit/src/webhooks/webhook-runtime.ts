@@ -9,10 +9,10 @@ import { createDeliveryRepo } from '../adapters/pg/delivery-repo.js';
 import { createWebhookRepo } from '../adapters/pg/webhook-repo.js';
 import { createDeliveryQueue } from '../adapters/redis/delivery-queue.js';
 import type { WebhookMode } from '../domain/webhook-url.js';
+import { createSweeper } from '../jobs/lost-job-sweeper.js';
 import { createWebhookRpc } from '../rpc/webhook-service.js';
 import { startDeliveryWorker } from './delivery-worker.js';
 import { createFanOut } from './fan-out.js';
-import { createSweeper } from './sweeper.js';
 
 /** The durable consumer of notifications that fans them out to webhooks. */
 export const WEBHOOK_CONSUMER = 'audit-webhooks';
@@ -83,8 +83,9 @@ export async function startWebhooks(o: WebhookRuntimeOptions): Promise<WebhookRu
     ...(o.onAttempt ? { onAttempt: o.onAttempt } : {}),
   });
   const sweeper = createSweeper({
-    deliveries,
+    records: deliveries,
     queue,
+    label: 'webhook',
     olderMs: o.sweepAfterMs,
     intervalMs: o.sweepIntervalMs,
     logger: o.logger,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { eventually } from '@fortress/harness/eventually';
-import { DELIVERY_QUEUE, redisConnection } from '../../src/adapters/redis/delivery-queue.js';
+import { DELIVERY_QUEUE } from '../../src/adapters/redis/delivery-queue.js';
+import { redisConnection } from '../../src/adapters/redis/job-queue.js';
 import { startReceiver, verify, type Receiver } from '../support/webhook-receiver.js';
 import { startWebhookWorld, type WebhookWorld } from '../support/webhook-world.js';
 

@@ -10,9 +10,9 @@ import { createLogger } from '@fortress/kit/log';
 import {
   createDeliveryQueue,
   DELIVERY_QUEUE,
-  redisConnection,
   type DeliveryQueue,
 } from '../../../src/adapters/redis/delivery-queue.js';
+import { redisConnection } from '../../../src/adapters/redis/job-queue.js';
 import { jobIdOf, type DeliveryJob } from '../../../src/domain/webhook-job.js';
 
 const job = (): DeliveryJob => ({
