@@ -1,0 +1,35 @@
+import { InvalidArgumentError } from '@fortress/kit/errors';
+import { clip } from '@fortress/kit/validate';
+
+/** The notifications that raise an alert email (feature S9, product P5). */
+export const ALERT_TYPES = [
+  'pat.spend_threshold_reached',
+  'pat.spend_cap_reached',
+  'user.overage',
+  'credential.expiring',
+  'anomaly.detected',
+] as const;
+
+/** One of the alert types. */
+export type AlertType = (typeof ALERT_TYPES)[number];
+
+const KNOWN = new Set<string>(ALERT_TYPES);
+
+/** True when `type` is an alert type. */
+export function isAlertType(type: string): type is AlertType {
+  return KNOWN.has(type);
+}
+
+/** Validates a list of alert types: known types, each once, sorted. Empty means every type. */
+export function alertTypeFilter(field: string, types: readonly string[]): AlertType[] {
+  const out = new Set<AlertType>();
+  for (const t of types) {
+    if (!isAlertType(t))
+      throw new InvalidArgumentError(
+        field,
+        `${field} has "${clip(t)}", which is not one of ${ALERT_TYPES.join(', ')}`,
+      );
+    out.add(t);
+  }
+  return [...out].sort();
+}
