@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { AlertService } from '@fortress/proto/audit/v1/alert_pb';
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
 import { WebhookService } from '@fortress/proto/audit/v1/webhook_pb';
 import { AUDIT_STREAM, connectEventBus } from '@fortress/kit/event-bus';
@@ -5,6 +7,7 @@ import { startBatchConsumer } from '@fortress/kit/event-batches';
 import { createPool, pgReady } from '@fortress/kit/pg';
 import { serveBackend } from '@fortress/kit/backend-server';
 import { runService } from '@fortress/kit/lifecycle';
+import { Secret } from '@fortress/kit/secret';
 import { bootService } from '@fortress/kit/service';
 import { loadSecretBox } from './adapters/keys/secret-box.js';
 import { loadSigningKey, loadVerifyKeys } from './adapters/keys/signing-key.js';
@@ -14,6 +17,8 @@ import { createCheckpointRepo } from './adapters/pg/checkpoint-repo.js';
 import { createRetentionRepo } from './adapters/pg/retention-repo.js';
 import { createUsageRepo } from './adapters/pg/usage-repo.js';
 import { createCheckpointStore } from './adapters/s3/checkpoint-store.js';
+import type { SmtpOptions } from './adapters/smtp/mailer.js';
+import { startAlerts } from './alerts/alert-runtime.js';
 import { auditConfig } from './config.js';
 import { createBatchIngest } from './ingest/batch-ingest.js';
 import { createCheckpointer } from './jobs/checkpointer.js';
@@ -161,6 +166,52 @@ await runService(logger, async () => {
       if (depth !== undefined) result.observe(depth);
     });
 
+  // Alerts (S9): emails through the SMTP relay for alert notifications; anomaly detection.
+  const smtp: SmtpOptions | undefined = config.FORTRESS_AUDIT_SMTP_HOST
+    ? {
+        host: config.FORTRESS_AUDIT_SMTP_HOST,
+        port: config.FORTRESS_AUDIT_SMTP_PORT,
+        tls: config.FORTRESS_AUDIT_SMTP_TLS,
+        from: config.FORTRESS_AUDIT_SMTP_FROM ?? '',
+        timeoutMs: config.FORTRESS_AUDIT_SMTP_TIMEOUT_MS,
+        ...(config.FORTRESS_AUDIT_SMTP_USER && config.FORTRESS_AUDIT_SMTP_PASSWORD_FILE
+          ? {
+              user: config.FORTRESS_AUDIT_SMTP_USER,
+              password: new Secret(
+                (await readFile(config.FORTRESS_AUDIT_SMTP_PASSWORD_FILE, 'utf8')).trim(),
+              ),
+            }
+          : {}),
+      }
+    : undefined;
+  const alertEmails = meter.createCounter('fortress.alerts.emails', {
+    description: 'Alert email attempts, by outcome (sent, retry, failed)',
+  });
+  const alerts = await startAlerts({
+    pool,
+    bus,
+    redisUrl: config.FORTRESS_REDIS_URL,
+    smtp,
+    attempts: config.FORTRESS_AUDIT_ALERT_ATTEMPTS,
+    backoffMs: config.FORTRESS_AUDIT_ALERT_BACKOFF_MS,
+    concurrency: config.FORTRESS_AUDIT_ALERT_CONCURRENCY,
+    sweepAfterMs: config.FORTRESS_AUDIT_ALERT_SWEEP_AFTER_MS,
+    sweepIntervalMs: config.FORTRESS_AUDIT_ALERT_SWEEP_INTERVAL_MS,
+    redisTimeoutMs: config.FORTRESS_REDIS_TIMEOUT_MS,
+    anomalyIntervalMs: config.FORTRESS_AUDIT_ANOMALY_INTERVAL_MS,
+    publishTimeoutMs: 10_000,
+    logger,
+    onAttempt: (outcome) => alertEmails.add(1, { outcome }),
+  });
+  meter
+    .createObservableGauge('fortress.alerts.queue_depth', {
+      description: 'Alert email jobs waiting, delayed or running',
+    })
+    .addCallback(async (result) => {
+      const depth = await alerts.depth().catch(() => undefined);
+      if (depth !== undefined) result.observe(depth);
+    });
+
   const verifySlot = createVerifySlots(config.FORTRESS_AUDIT_VERIFY_CONCURRENCY);
   const served = await serveBackend(base, {
     routes: (router) => {
@@ -176,6 +227,7 @@ await runService(logger, async () => {
         }),
       );
       router.service(WebhookService, webhooks.rpc);
+      router.service(AlertService, alerts.rpc);
     },
     readiness: {
       postgres: () => pgReady(pool),
@@ -192,6 +244,7 @@ await runService(logger, async () => {
     () => checkpointer.stop(),
     () => consumer.close(),
     () => webhooks.close(),
+    () => alerts.close(),
     ...served,
   ];
 });
