@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { toJsonString, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { ConnectError } from '@connectrpc/connect';
-import { Redis } from 'ioredis';
 import { eventually } from '@fortress/harness/eventually';
 import { DeliveryState, WebhookService } from '@fortress/proto/audit/v1/webhook_pb';
+import { redisText } from '../support/redis-text.js';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import { startWebhookWorld, type WebhookWorld } from '../support/webhook-world.js';
 
@@ -14,27 +14,6 @@ const ACTOR = 'admin_1';
 function canaries(secret: string): string[] {
   const bytes = Buffer.from(secret.slice('whsec_'.length), 'base64');
   return [secret, secret.slice(6), bytes.toString('hex'), bytes.toString('base64url')];
-}
-
-/** Every value Redis holds, as text. */
-async function redisText(url: string): Promise<string> {
-  const redis = new Redis(url);
-  try {
-    const out: string[] = [];
-    for (const key of await redis.keys('*')) {
-      const type = await redis.type(key);
-      out.push(key);
-      if (type === 'string') out.push((await redis.get(key)) ?? '');
-      if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(key)));
-      if (type === 'list') out.push(...(await redis.lrange(key, 0, -1)));
-      if (type === 'zset') out.push(...(await redis.zrange(key, '0', '-1')));
-      if (type === 'set') out.push(...(await redis.smembers(key)));
-      if (type === 'stream') out.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-    }
-    return out.join('\n');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 describe('webhook secrets stay secret', function () {

@@ -12,6 +12,7 @@ import { createCheckpointRepo } from '../../../src/adapters/pg/checkpoint-repo.j
 import { createRetentionRepo } from '../../../src/adapters/pg/retention-repo.js';
 import type { AuditRow } from '../../../src/domain/audit-row.js';
 import { signCheckpoint } from '../../../src/domain/checkpoint.js';
+import { seedAlertRows } from '../../support/alert-rows.js';
 import { seedWebhookRows } from '../../support/webhook-rows.js';
 
 const ORG_A = 'org_aaa111';
@@ -63,6 +64,7 @@ describe('audit store on PostgreSQL', function () {
       row(ORG_A, { kind: 'change', requestId: '' }),
     );
     await seedWebhookRows(pool, ORG_A, () => row(ORG_A, { kind: 'change', requestId: '' }));
+    await seedAlertRows(pool, ORG_A, () => row(ORG_A, { kind: 'change', requestId: '' }));
   });
   after(() => fx?.stop());
 
@@ -70,6 +72,11 @@ describe('audit store on PostgreSQL', function () {
     itHardensTheSchema(
       'audit',
       [
+        'activity_cursors',
+        'activity_hours',
+        'alert_emails',
+        'alert_settings',
+        'anomalies',
         'chain_heads',
         'checkpoints',
         'events',
