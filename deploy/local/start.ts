@@ -97,6 +97,13 @@ if (!stillValid) {
     allowedModels: ['claude-sonnet-4-5-20250929', 'claude-haiku-4-5-20251001'],
   });
   orgKey = seeded.orgKey;
+  // Alert emails (spend threshold, credential expiring, anomalies…) to the demo admin; the
+  // local SMTP sink keeps them under .fortress/mail.
+  await stack.operator.alerts.setAlertSettings({
+    orgId: DEMO_ORG,
+    emailRecipients: [DEMO_ADMIN],
+    actorId: 'local-start',
+  });
 }
 
 say('==> connecting the demo Zendesk (MCP)');
@@ -151,6 +158,7 @@ Fortress is up in ${((performance.now() - t0) / 1000).toFixed(1)}s.
   Upstream (sandbox):    ${stack.sandbox.url}  (a local stand-in for api.anthropic.com)
   Allowed models:        ${local.allowedModels.join(', ')}
   Written to:            ${LOCAL_FILE} (mode 0600)
+  Alert emails:          ${join(DATA_DIR, 'mail')}/*.eml  (a local SMTP sink; to ${DEMO_ADMIN})
 
 Try it with curl:
 

@@ -1,4 +1,5 @@
 import type { Client } from '@connectrpc/connect';
+import { AlertService } from '@fortress/proto/audit/v1/alert_pb';
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
 import { WebhookService } from '@fortress/proto/audit/v1/webhook_pb';
 import { BillingService } from '@fortress/proto/billing/v1/billing_pb';
@@ -21,6 +22,7 @@ export interface OperatorClients {
   vaultAdmin: Client<typeof VaultAdminService>;
   audit: Client<typeof AuditService>;
   webhooks: Client<typeof WebhookService>;
+  alerts: Client<typeof AlertService>;
   billing: Client<typeof BillingService>;
 }
 
@@ -50,6 +52,7 @@ export function operatorClients(
     vaultAdmin: make(VaultAdminService, 'vault'),
     audit: make(AuditService, 'audit'),
     webhooks: make(WebhookService, 'audit'),
+    alerts: make(AlertService, 'audit'),
     billing: make(BillingService, 'billing'),
   };
 }

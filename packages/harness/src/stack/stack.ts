@@ -8,6 +8,7 @@ import { ensureCerts } from '../certs/certs.js';
 import { startNats, type NatsHandle } from '../infra/nats.js';
 import { startPostgres, type PostgresHandle } from '../infra/postgres.js';
 import { startRedis, type RedisHandle } from '../infra/redis.js';
+import { startSmtpSink, type SmtpSink } from '../infra/smtp-sink.js';
 import { ensureAuditKeys, ensureWebhookKey } from './audit-keys.js';
 import { ensureDecisionKeys } from './decision-keys.js';
 import { ensureSessionSigningKey } from './session-keys.js';
@@ -77,6 +78,8 @@ export interface Stack {
   objectStore: ObjectStore;
   /** The public key that verifies audit checkpoints (for the verify command). */
   auditVerifyKeyFile: string;
+  /** The SMTP relay audit sends alert emails to: a sink that keeps them (and writes `mail/*.eml`). */
+  mail: SmtpSink;
   sandbox: FakeAnthropic;
   sandboxAnthropicKey: string;
   /** A second key the sandbox accepts (for rotations). */
@@ -138,6 +141,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     tls: join(dataDir, 'tls'),
     keys: join(dataDir, 'keys'),
     logs: join(dataDir, 'logs'),
+    mail: join(dataDir, 'mail'),
   };
   // Traversable (not listable) by others: PostgreSQL runs as its own user and must reach its
   // data directory inside. Everything secret below is owner-only.
@@ -195,6 +199,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       buckets: [AUDIT_BUCKET, ARCHIVE_BUCKET],
     });
     started.push(objectStore);
+    const mail = await startSmtpSink({ dir: dirs.mail });
+    started.push({ stop: () => mail.close() });
 
     progress('migrating the database');
     await postgres.createDatabase(DATABASE);
@@ -250,6 +256,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         FORTRESS_AUDIT_WEBHOOK_KEY_FILES: webhookKeyFile,
         // Local receivers (http on loopback) are what a developer points webhooks at.
         FORTRESS_AUDIT_WEBHOOK_MODE: 'development',
+        // Alert emails go to the local sink (plain SMTP on loopback).
+        FORTRESS_AUDIT_SMTP_HOST: mail.host,
+        FORTRESS_AUDIT_SMTP_PORT: String(mail.port),
+        FORTRESS_AUDIT_SMTP_TLS: 'none',
+        FORTRESS_AUDIT_SMTP_FROM: 'Fortress Alerts <alerts@fortress.local>',
         AWS_ACCESS_KEY_ID: objectStore.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: objectStore.credentials.secretAccessKey,
       },
@@ -319,6 +330,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       vaultKmsPrincipal,
       objectStore,
       auditVerifyKeyFile: auditKeys.verifyKeyFile,
+      mail,
       sandbox,
       sandboxAnthropicKey: secrets.sandboxAnthropicKey,
       sandboxRotationKey: secrets.sandboxRotationKey,
