@@ -1,5 +1,6 @@
 import { AuditService } from '@fortress/proto/audit/v1/audit_pb';
 import { WebhookService } from '@fortress/proto/audit/v1/webhook_pb';
+import { AlertService } from '@fortress/proto/audit/v1/alert_pb';
 import { BillingService } from '@fortress/proto/billing/v1/billing_pb';
 import { IdentityAdminService, IdentityService } from '@fortress/proto/identity/v1/identity_pb';
 import { PolicyAdminService, PolicyService } from '@fortress/proto/policy/v1/policy_pb';
@@ -29,6 +30,7 @@ import { createBillingRoutes } from './admin/billing-routes.js';
 import { createIdpRoutes } from './admin/idp-routes.js';
 import { createMeteringRoutes } from './admin/metering-routes.js';
 import { createWebhookRoutes } from './admin/webhook-routes.js';
+import { createAlertRoutes } from './admin/alert-routes.js';
 import { createArchiveKeys } from './archive/archive-keys.js';
 import { createArchiveStore } from './archive/archive-store.js';
 import { createArchiveWriter } from './archive/archive-writer.js';
@@ -188,6 +190,7 @@ await runService(logger, async () => {
     defaultTimeoutMs: hopTimeoutMs,
   });
   const webhooks = client(WebhookService, config.FORTRESS_AUDIT_URL, 'audit');
+  const alerts = client(AlertService, config.FORTRESS_AUDIT_URL, 'audit');
   const billing = client(BillingService, config.FORTRESS_BILLING_URL, 'billing');
   // MCP Fortress: the connectors, the tool listing and calls, the 2025-era sessions and streams.
   const connectorFetch = createConnectorFetch(config.FORTRESS_CONNECTOR_NETWORK);
@@ -298,6 +301,7 @@ await runService(logger, async () => {
       ...createRoleRoutes({ policyAdmin, hopTimeoutMs }),
       ...createRedactionRoutes({ policyAdmin, identityAdmin, hopTimeoutMs }),
       ...createWebhookRoutes({ webhooks, hopTimeoutMs }),
+      ...createAlertRoutes({ alerts, hopTimeoutMs }),
       ...createBillingRoutes({ billing, hopTimeoutMs }),
       ...createMeteringRoutes({ audit, policyAdmin, vaultAdmin, hopTimeoutMs }),
       ...createIdpRoutes({
