@@ -1,5 +1,4 @@
-import { InvalidArgumentError } from '@fortress/kit/errors';
-import { clip } from '@fortress/kit/validate';
+import { typeFilter } from './type-filter.js';
 
 /** The notifications that raise an alert email (feature S9, product P5). */
 export const ALERT_TYPES = [
@@ -22,14 +21,5 @@ export function isAlertType(type: string): type is AlertType {
 
 /** Validates a list of alert types: known types, each once, sorted. Empty means every type. */
 export function alertTypeFilter(field: string, types: readonly string[]): AlertType[] {
-  const out = new Set<AlertType>();
-  for (const t of types) {
-    if (!isAlertType(t))
-      throw new InvalidArgumentError(
-        field,
-        `${field} has "${clip(t)}", which is not one of ${ALERT_TYPES.join(', ')}`,
-      );
-    out.add(t);
-  }
-  return [...out].sort();
+  return typeFilter(field, types, ALERT_TYPES);
 }

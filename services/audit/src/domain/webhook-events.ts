@@ -1,5 +1,4 @@
-import { InvalidArgumentError } from '@fortress/kit/errors';
-import { clip } from '@fortress/kit/validate';
+import { typeFilter } from './type-filter.js';
 
 /** The webhook event types (feature S9); other notifications are never delivered. */
 export const WEBHOOK_EVENT_TYPES = [
@@ -26,16 +25,7 @@ export function isWebhookEventType(type: string): type is WebhookEventType {
 
 /** Validates an event-type filter: known types, each once, sorted. Empty means every type. */
 export function eventTypeFilter(field: string, types: readonly string[]): WebhookEventType[] {
-  const out = new Set<WebhookEventType>();
-  for (const t of types) {
-    if (!isWebhookEventType(t))
-      throw new InvalidArgumentError(
-        field,
-        `${field} has "${clip(t)}", which is not one of ${WEBHOOK_EVENT_TYPES.join(', ')}`,
-      );
-    out.add(t);
-  }
-  return [...out].sort();
+  return typeFilter(field, types, WEBHOOK_EVENT_TYPES);
 }
 
 /** True when a subscription with `filter` wants events of `type` (empty filter: all). */

@@ -31,11 +31,8 @@ describe('alert emails', function () {
     world.smtp.messages.filter((m) => m.headers['message-id'] === `<${alertId}@fortress.alerts>`);
 
   /** The alert (by its id or its event id) once `done` holds for it. */
-  const alertWhen = (alertId: string, done: (a: Alert) => boolean, orgId = ORG) =>
-    eventually(async () => {
-      const { alerts } = await world.client.listAlerts({ orgId });
-      return alerts.find((a) => (a.alertId === alertId || a.eventId === alertId) && done(a));
-    }, `alert ${alertId}`);
+  const alertWhen = (id: string, done: (a: Alert) => boolean, orgId = ORG) =>
+    world.alertWhen(orgId, id, done);
 
   const publish = async (env: EventEnvelope) => {
     await world.bus.publish(env, 5000);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import type { JsonObject } from '@bufbuild/protobuf';
-import { eventually } from '@fortress/harness/eventually';
 import { AlertState, type Alert } from '@fortress/proto/audit/v1/alert_pb';
 import {
   SMTP_PASSWORD,
@@ -40,10 +39,7 @@ describe('alert emails keep secrets out', function () {
   after(() => world?.stop());
 
   const alertWhen = (eventId: string, done: (a: Alert) => boolean) =>
-    eventually(async () => {
-      const { alerts } = await world.client.listAlerts({ orgId: ORG });
-      return alerts.find((a) => a.eventId === eventId && done(a));
-    }, `alert of ${eventId}`);
+    world.alertWhen(ORG, eventId, done);
 
   it('puts neither the relay password nor a planted secret in any email, log line, table or Redis value', async () => {
     const sent: string[] = [];

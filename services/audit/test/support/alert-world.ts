@@ -1,8 +1,9 @@
 import { createClient, createRouterTransport, type Client } from '@connectrpc/connect';
+import { eventually } from '@fortress/harness/eventually';
 import type pg from 'pg';
 import { startSmtpSink, type SmtpSink } from '@fortress/harness/infra/smtp-sink';
 import { Secret } from '@fortress/kit/secret';
-import { AlertService } from '@fortress/proto/audit/v1/alert_pb';
+import { AlertService, type Alert } from '@fortress/proto/audit/v1/alert_pb';
 import type { EventEnvelope } from '@fortress/proto/events/v1/events_pb';
 import { createAlertEmailRepo } from '../../src/adapters/pg/alert-email-repo.js';
 import { createAlertSettingsRepo } from '../../src/adapters/pg/alert-settings-repo.js';
@@ -36,6 +37,8 @@ export interface AlertWorld extends BusWorld {
    * again after JetStream's duplicate window; the number of jobs it (re-)enqueued.
    */
   redeliver(env: EventEnvelope): Promise<number>;
+  /** The alert of `orgId` with this alert or event id, once `done` holds for it. */
+  alertWhen(orgId: string, id: string, done: (a: Alert) => boolean): Promise<Alert>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +100,11 @@ export async function startAlertWorld(o: AlertWorldOptions = {}): Promise<AlertW
     runtime,
     client,
     redeliver: intake,
+    alertWhen: (orgId, id, done) =>
+      eventually(async () => {
+        const { alerts } = await client.listAlerts({ orgId, page: { pageSize: 500 } });
+        return alerts.find((a) => (a.alertId === id || a.eventId === id) && done(a));
+      }, `alert ${id} of ${orgId}`),
     async stop() {
       await runtime.close();
       await queue.close();
