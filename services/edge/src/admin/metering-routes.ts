@@ -107,8 +107,11 @@ export function createMeteringRoutes(deps: MeteringRoutesDeps): AdminRoute[] {
 
   /** The org's PAT keys and their labels: limits (kept after revocation) and vault keys. */
   const patKeysOf = async (orgId: string) => {
+    // An Anthropic key stored under another id is no PAT key: nothing is metered under it.
     const keys = new Map(
-      (await anthropicKeys(vaultAdmin, orgId, opts)).map((c) => [c.id, c.label]),
+      (await anthropicKeys(vaultAdmin, orgId, opts))
+        .filter((c) => c.id.startsWith('pat_'))
+        .map((c) => [c.id, c.label]),
     );
     for (const l of (await policyAdmin.getPolicy({ orgId }, opts)).model?.patLimits ?? [])
       keys.set(l.patKeyId, l.label);
