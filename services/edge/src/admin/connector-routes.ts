@@ -22,7 +22,8 @@ import {
   type VaultAdminService,
   type VaultService,
 } from '@fortress/proto/vault/v1/vault_pb';
-import type { ConnectorRuntime } from '../mcp/tool-types.js';
+import { zeroCredential, type ConnectorRuntime } from '../mcp/tool-types.js';
+import { credentialMetadata } from './credential-metadata.js';
 import type { AdminCall, AdminResult, AdminRoute } from './admin-api.js';
 import { parseBody } from './parse-body.js';
 import { problems, ProblemError } from './problem.js';
@@ -77,14 +78,8 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
     return c;
   };
 
-  const credentialOf = async (orgId: string, id: string) => {
-    try {
-      return (await vaultAdmin.getCredential({ orgId, id: credentialId(id) }, opts)).credential;
-    } catch (err) {
-      if (ConnectError.from(err).code === Code.NotFound) return undefined;
-      throw err;
-    }
-  };
+  const credentialOf = (orgId: string, id: string) =>
+    credentialMetadata(vaultAdmin, orgId, credentialId(id), opts);
 
   const view = async (
     orgId: string,
@@ -174,8 +169,7 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
           signal: AbortSignal.timeout(deps.testTimeoutMs),
         });
       } finally {
-        credential.secret.fill(0);
-        for (const v of Object.values(credential.fields)) v.fill(0);
+        zeroCredential(credential);
       }
       const refreshed = outcome.refreshed;
       if (refreshed) {
@@ -192,10 +186,7 @@ export function createConnectorRoutes(deps: ConnectorRoutesDeps): AdminRoute[] {
             },
             opts,
           )
-          .finally(() => {
-            refreshed.secret.fill(0);
-            for (const v of Object.values(refreshed.fields)) v.fill(0);
-          });
+          .finally(() => zeroCredential(refreshed));
       }
     } catch (err) {
       const missing = ConnectError.from(err).code === Code.NotFound;

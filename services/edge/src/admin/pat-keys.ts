@@ -26,6 +26,7 @@ import { newId } from '@fortress/kit/ids';
 import { canonicalModel, priceOf, type PriceBook } from '@fortress/pricing/price-book';
 import type { AdminCall, AdminResult, AdminRoute } from './admin-api.js';
 import { parseBody, queryTime } from './parse-body.js';
+import { credentialMetadata } from './credential-metadata.js';
 import { problems, ProblemError } from './problem.js';
 
 /** What the PAT key routes need. */
@@ -56,14 +57,8 @@ export function createPatKeyRoutes(deps: PatKeyRoutesDeps): AdminRoute[] {
   const limitsOf = async (orgId: string) =>
     (await policyAdmin.getPolicy({ orgId }, opts)).model?.patLimits ?? [];
 
-  const credentialOf = async (orgId: string, id: string) => {
-    try {
-      return (await vaultAdmin.getCredential({ orgId, id }, opts)).credential;
-    } catch (err) {
-      if (problemStatus(err) === 404) return undefined;
-      throw err;
-    }
-  };
+  const credentialOf = (orgId: string, id: string) =>
+    credentialMetadata(vaultAdmin, orgId, id, opts);
 
   const view = (limits: PatLimits, credential: CredentialMetadata | undefined): PatKey => {
     const overlapEnds = credential?.previousServesUntil;

@@ -10,7 +10,12 @@ import type {
   CredentialMaterial,
   CredentialKind as Kind,
 } from '../connectors/types.js';
-import type { ConnectorCredential, ConnectorRuntime, McpTool } from './tool-types.js';
+import {
+  copyCredential,
+  type ConnectorCredential,
+  type ConnectorRuntime,
+  type McpTool,
+} from './tool-types.js';
 
 const KIND: Partial<Record<CredentialKind, Kind>> = {
   [CredentialKind.API_KEY]: 'api_key',
@@ -51,11 +56,7 @@ function toolsOf(connectorId: string, def: ConnectorDefinition): McpTool[] {
  * given, which the caller zeroes once the call is over — before the refreshed one is stored.
  */
 function ownCopy(m: CredentialMaterial): ConnectorCredential {
-  return {
-    kind: VAULT_KIND[m.kind],
-    secret: Uint8Array.from(m.secret),
-    fields: Object.fromEntries(Object.entries(m.fields).map(([k, v]) => [k, Uint8Array.from(v)])),
-  };
+  return copyCredential({ kind: VAULT_KIND[m.kind], secret: m.secret, fields: m.fields });
 }
 
 const instanceOf = (c: Connector) => ({

@@ -10,7 +10,14 @@ import {
   type UpstreamMcpPool,
 } from '../connectors/upstream-mcp.js';
 import type { FederatedCatalog } from './federated-catalog.js';
-import type { ConnectorCredential, ConnectorRuntime, ContentBlock, McpTool } from './tool-types.js';
+import {
+  copyCredential,
+  zeroCredential,
+  type ConnectorCredential,
+  type ConnectorRuntime,
+  type ContentBlock,
+  type McpTool,
+} from './tool-types.js';
 
 /** A listing older than this is refreshed in the background after a call. */
 const REFRESH_AFTER_MS = 10 * 60 * 1000;
@@ -134,13 +141,7 @@ export function createFederatedRuntime(deps: {
       const upstreamUs = Math.round((performance.now() - started) * 1000);
       if (listing && Date.now() - listing.listedAt > REFRESH_AFTER_MS) {
         // The credential is in hand: refresh the shared listing (best effort, not awaited).
-        const copy: ConnectorCredential = {
-          kind: credential.kind,
-          secret: Uint8Array.from(credential.secret),
-          fields: Object.fromEntries(
-            Object.entries(credential.fields).map(([k, v]) => [k, Uint8Array.from(v)]),
-          ),
-        };
+        const copy = copyCredential(credential);
         list(orgId, connector, copy, AbortSignal.timeout(30_000))
           .catch((err: unknown) =>
             deps.logger.warn(
@@ -148,10 +149,7 @@ export function createFederatedRuntime(deps: {
               'upstream tools not refreshed',
             ),
           )
-          .finally(() => {
-            copy.secret.fill(0);
-            for (const v of Object.values(copy.fields)) v.fill(0);
-          });
+          .finally(() => zeroCredential(copy));
       }
       if (out.kind === 'unavailable')
         return { kind: 'unavailable', reason: out.reason, upstreamUs };

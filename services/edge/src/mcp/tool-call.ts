@@ -17,11 +17,12 @@ import type { DecisionChain, RequestFacts } from '../chain/decision-chain.js';
 import { timed } from '../chain/stage-timer.js';
 import { denialFailure } from './denials.js';
 import { RpcCode, RpcFailure } from './jsonrpc.js';
-import type {
-  CallOutcome,
-  ConnectorCredential,
-  ConnectorRuntime,
-  ContentBlock,
+import {
+  zeroCredential,
+  type CallOutcome,
+  type ConnectorCredential,
+  type ConnectorRuntime,
+  type ContentBlock,
 } from './tool-types.js';
 
 /** A tool result as MCP returns it. */
@@ -244,8 +245,7 @@ export function createToolCall(deps: ToolCallDeps) {
         logger.error({ err, requestId: facts.requestId }, 'connector failed unexpectedly');
         result = { kind: 'unavailable', reason: 'the connector failed' };
       } finally {
-        credential.secret.fill(0);
-        for (const v of Object.values(credential.fields)) v.fill(0);
+        zeroCredential(credential);
       }
       if (result.refreshed) storeBack(principal.orgId, allowed.credentialRef, result.refreshed);
       const upstreamUs = result.upstreamUs ?? 0;

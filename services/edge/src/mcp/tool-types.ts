@@ -27,6 +27,21 @@ export interface ConnectorCredential {
   fields: Record<string, Uint8Array>;
 }
 
+/** Overwrites a credential's bytes once it is no longer needed. */
+export function zeroCredential(c: ConnectorCredential): void {
+  c.secret.fill(0);
+  for (const v of Object.values(c.fields)) v.fill(0);
+}
+
+/** A credential in buffers of its own (zeroing the original leaves the copy intact). */
+export function copyCredential(c: ConnectorCredential): ConnectorCredential {
+  return {
+    kind: c.kind,
+    secret: Uint8Array.from(c.secret),
+    fields: Object.fromEntries(Object.entries(c.fields).map(([k, v]) => [k, Uint8Array.from(v)])),
+  };
+}
+
 /** One MCP content block of a result. */
 export type ContentBlock = { type: 'text'; text: string } | Record<string, unknown>;
 
