@@ -8,6 +8,10 @@ const seconds = (fallback: number, min: number, max: number) =>
 export const identityConfig = z.object({
   ...serviceEnv,
   FORTRESS_DATABASE_URL: z.string().min(1),
+  /** JetStream, where member changes are published (billing's seat ledger follows them). */
+  FORTRESS_NATS_URL: z.string().min(1),
+  /** Bound on a JetStream acknowledgement of one member change event. */
+  FORTRESS_EVENT_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** Ed25519 private key (a private JWK with "kid", or a PKCS#8 PEM) that signs admin access tokens. */
   FORTRESS_SESSION_SIGNING_KEY_FILE: z.string().min(1),
   /** Lifetime of an admin access token. */

@@ -1,4 +1,7 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import { EventEnvelopeSchema } from '@fortress/proto/events/v1/events_pb';
 import { IdentityAdminService, IdentityService } from '@fortress/proto/identity/v1/identity_pb';
+import { connectEventBus } from '@fortress/kit/event-bus';
 import { createPool, pgReady } from '@fortress/kit/pg';
 import { serveBackend } from '@fortress/kit/backend-server';
 import { runService } from '@fortress/kit/lifecycle';
@@ -13,10 +16,18 @@ const { config, logger, telemetry } = base;
 await runService(logger, async () => {
   const signingKey = await loadSessionSigningKey(config.FORTRESS_SESSION_SIGNING_KEY_FILE);
   const pool = createPool({ url: config.FORTRESS_DATABASE_URL, service: base.name });
+  const bus = await connectEventBus({
+    url: config.FORTRESS_NATS_URL,
+    service: base.name,
+    logger,
+    telemetry,
+  });
   const app = createIdentityApp({
     pool,
     signingKey,
     logger,
+    publishEvent: (bytes) =>
+      bus.publish(fromBinary(EventEnvelopeSchema, bytes), config.FORTRESS_EVENT_ACK_TIMEOUT_MS),
     settings: {
       accessTtlSeconds: config.FORTRESS_SESSION_ACCESS_TTL_SECONDS,
       sessionMaxAgeSeconds: config.FORTRESS_SESSION_MAX_AGE_SECONDS,
@@ -36,7 +47,14 @@ await runService(logger, async () => {
       router.service(IdentityService, app.rpc);
       router.service(IdentityAdminService, app.adminRpc);
     },
-    readiness: { postgres: () => pgReady(pool) },
+    readiness: { postgres: () => pgReady(pool), nats: () => bus.ready() },
   });
-  return [telemetry.shutdown, () => pool.end(), ...served];
+  app.relay?.start();
+  return [
+    telemetry.shutdown,
+    () => pool.end(),
+    () => bus.close(),
+    async () => app.relay?.stop(),
+    ...served,
+  ];
 });

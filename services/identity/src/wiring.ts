@@ -3,6 +3,7 @@ import type { Logger } from '@fortress/kit/log';
 import { createKeySets, type KeySetSettings } from './adapters/jwks/remote-key-sets.js';
 import { createIdentityStore } from './adapters/pg/identity-store.js';
 import { createIdpStore } from './adapters/pg/idp-store.js';
+import { createMemberStore } from './adapters/pg/member-store.js';
 import { createSessionStore } from './adapters/pg/session-store.js';
 import { createUserStore } from './adapters/pg/user-store.js';
 import type { SessionSigningKey } from './domain/access-token.js';
@@ -13,6 +14,8 @@ import { createAdminSessionRpc } from './rpc/admin-session-rpc.js';
 import { createIdentityAdminRpc } from './rpc/identity-admin-service.js';
 import { createIdentityRpc } from './rpc/identity-service.js';
 import { createIdpAdminRpc } from './rpc/idp-admin-rpc.js';
+import { createMemberRpc } from './rpc/member-rpc.js';
+import { createMemberRelay, type MemberRelay } from './jobs/member-relay.js';
 
 /** How IdP tokens are checked, and how long exchanged Fortress tokens live at most. */
 export interface IdpSettings extends KeySetSettings {
@@ -41,6 +44,13 @@ export interface IdentityParts {
   logger: Logger;
   /** The clock (tests move it). */
   now?: () => Date;
+  /**
+   * Publishes a member change event to JetStream (resolves on the ack). Without it, events
+   * wait in the outbox (in-process tests drain it themselves).
+   */
+  publishEvent?: (envelope: Uint8Array) => Promise<void>;
+  /** How often the member relay sweeps every outbox (default 5 s). */
+  relayIntervalMs?: number;
 }
 
 /**
@@ -54,6 +64,15 @@ export function createIdentityApp(parts: IdentityParts) {
   const users = createUserStore(pool);
   const sessionStore = createSessionStore(pool);
   const idpStore = createIdpStore(pool);
+  const members = createMemberStore(pool);
+  const relay: MemberRelay | undefined = parts.publishEvent
+    ? createMemberRelay({
+        store: members,
+        publish: parts.publishEvent,
+        intervalMs: parts.relayIntervalMs ?? 5000,
+        logger,
+      })
+    : undefined;
   const idpSettings = parts.idpSettings ?? DEFAULT_IDP_SETTINGS;
   const keySets = createKeySets(idpSettings);
   const idp: IdpVerifier = {
@@ -88,7 +107,15 @@ export function createIdentityApp(parts: IdentityParts) {
       ...createIdentityAdminRpc({ store }),
       ...createAdminSessionRpc({ orgs: store, users, sessions }),
       ...createIdpAdminRpc({ orgs: store, idp: idpStore, logger }),
+      ...createMemberRpc({
+        orgs: store,
+        members,
+        changed: (orgId) => relay?.nudge(orgId),
+        now: parts.now ?? (() => new Date()),
+      }),
     },
+    members,
+    relay,
   };
 }
 

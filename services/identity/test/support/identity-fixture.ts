@@ -16,7 +16,7 @@ import {
 } from '../../../../packages/kit/test/support/pg-fixture.js';
 import type { SessionSigningKey } from '../../src/domain/access-token.js';
 import type { SessionSettings } from '../../src/domain/admin-sessions.js';
-import { createIdentityApp, type IdpSettings } from '../../src/wiring.js';
+import { createIdentityApp, type IdentityApp, type IdpSettings } from '../../src/wiring.js';
 import { testSigningKey } from './keys.js';
 
 /** Production settings: 15-minute access tokens, 12-hour sessions, 10 failures lock 15 minutes. */
@@ -33,6 +33,8 @@ export interface IdentityFixture {
   signingKey: SessionSigningKey;
   identity: Client<typeof IdentityService>;
   admin: Client<typeof IdentityAdminService>;
+  /** The service's parts (e.g. the member store, whose outbox these tests drain themselves). */
+  app: IdentityApp;
   /** Every log line written so far. */
   logLines: string[];
   now(): Date;
@@ -90,6 +92,7 @@ export async function startIdentityFixture(
     signingKey,
     identity: createClient(IdentityService, transport),
     admin: createClient(IdentityAdminService, transport),
+    app,
     logLines,
     now,
     advance: (ms: number) => {

@@ -1,3 +1,5 @@
+import { createMemberStore } from '../../../src/adapters/pg/member-store.js';
+import { memberChangeEvent } from '../../../src/domain/member.js';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
 import { inTenant } from '@fortress/kit/pg';
@@ -100,6 +102,27 @@ describe('identity store on PostgreSQL', function () {
       createdAt: new Date(),
       expiresAt: new Date(Date.now() + 600_000),
     });
+    // A member, whose change event waits in the outbox (nothing drains it here).
+    await createMemberStore(pool).create(
+      ORG_A,
+      'mbr_a1',
+      {
+        externalId: 'u-1',
+        email: 'u1@alpha.example',
+        displayName: 'U One',
+        products: ['mcp'],
+        active: true,
+      },
+      new Date(),
+      (after) =>
+        memberChangeEvent(
+          ORG_A,
+          { subjectId: 'usr_a1', email: '', approvedBy: '' },
+          undefined,
+          after,
+          new Date(),
+        ),
+    );
   });
   after(() => fx?.stop());
 
@@ -110,6 +133,8 @@ describe('identity store on PostgreSQL', function () {
         'api_keys',
         'exchanged_tokens',
         'idp_configs',
+        'member_outbox',
+        'members',
         'orgs',
         'refresh_tokens',
         'sessions',

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fortress/identity/v1/identity.proto.
  */
 export const file_fortress_identity_v1_identity: GenFile = /*@__PURE__*/
-  fileDesc("CiNmb3J0cmVzcy9pZGVudGl0eS92MS9pZGVudGl0eS5wcm90bxIUZm9ydHJlc3MuaWRlbnRpdHkudjEihQEKE0F1dGhlbnRpY2F0ZVJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSFQoNc2Vzc2lvbl90b2tlbhgDIAEoCRIzCgdjb250ZXh0GAQgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Ir8BChRBdXRoZW50aWNhdGVSZXNwb25zZRIVCg1hdXRoZW50aWNhdGVkGAEgASgIEjAKCXByaW5jaXBhbBgCIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwSMgoHZmFpbHVyZRgDIAEoDjIhLmZvcnRyZXNzLmlkZW50aXR5LnYxLkF1dGhGYWlsdXJlEioKBnJlYXNvbhgEIAEoCzIaLmZvcnRyZXNzLmNvbW1vbi52MS5SZWFzb24ibwoURXhjaGFuZ2VUb2tlblJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSMwoHY29udGV4dBgDIAEoCzIiLmZvcnRyZXNzLmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dCLoAQoVRXhjaGFuZ2VUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKB2ZhaWx1cmUYAyABKA4yIS5mb3J0cmVzcy5pZGVudGl0eS52MS5BdXRoRmFpbHVyZRIqCgZyZWFzb24YBCABKAsyGi5mb3J0cmVzcy5jb21tb24udjEuUmVhc29uEjAKCXByaW5jaXBhbBgFIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwiiQEKA09yZxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiYKBHRpZXIYAyABKA4yGC5mb3J0cmVzcy5jb21tb24udjEuVGllchIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgFIAEoCCJUChBDcmVhdGVPcmdSZXF1ZXN0EgwKBG5hbWUYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEgoKAmlkGAMgASgJIjsKEUNyZWF0ZU9yZ1Jlc3BvbnNlEiYKA29yZxgBIAEoCzIZLmZvcnRyZXNzLmlkZW50aXR5LnYxLk9yZyIfCg1HZXRPcmdSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSI4Cg5HZXRPcmdSZXNwb25zZRImCgNvcmcYASABKAsyGS5mb3J0cmVzcy5pZGVudGl0eS52MS5PcmcigwMKBkFwaUtleRIKCgJpZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSDQoFbGFiZWwYAyABKAkSFgoOZGlzcGxheV9wcmVmaXgYBCABKAkSDQoFcm9sZXMYBSADKAkSLQoIcHJvZHVjdHMYBiADKA4yGy5mb3J0cmVzcy5jb21tb24udjEuUHJvZHVjdBISCgpwYXRfa2V5X2lkGAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoLZW52aXJvbm1lbnQYCyABKA4yJC5mb3J0cmVzcy5pZGVudGl0eS52MS5LZXlFbnZpcm9ubWVudBIXCg9wYXRfa2V5X3ZlcnNpb24YDCABKA0i2gEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEg0KBWxhYmVsGAIgASgJEg0KBXJvbGVzGAMgAygJEi0KCHByb2R1Y3RzGAQgAygOMhsuZm9ydHJlc3MuY29tbW9uLnYxLlByb2R1Y3QSEgoKcGF0X2tleV9pZBgFIAEoCRI5CgtlbnZpcm9ubWVudBgGIAEoDjIkLmZvcnRyZXNzLmlkZW50aXR5LnYxLktleUVudmlyb25tZW50EhcKD3BhdF9rZXlfdmVyc2lvbhgHIAEoDSJRChRDcmVhdGVBcGlLZXlSZXNwb25zZRIpCgNrZXkYASABKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIlMKEkxpc3RBcGlLZXlzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLQoEcGFnZRgCIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJtChNMaXN0QXBpS2V5c1Jlc3BvbnNlEioKBGtleXMYASADKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5BcGlLZXkSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyI1ChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkiQQoUUmV2b2tlQXBpS2V5UmVzcG9uc2USKQoDa2V5GAEgASgLMhwuZm9ydHJlc3MuaWRlbnRpdHkudjEuQXBpS2V5IoIBCgRVc2VyEgoKAmlkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRINCgVlbWFpbBgDIAEoCRINCgVyb2xlcxgEIAMoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgGIAEoCCJTChFDcmVhdGVVc2VyUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkSDQoFcm9sZXMYBCADKAkiPgoSQ3JlYXRlVXNlclJlc3BvbnNlEigKBHVzZXIYASABKAsyGi5mb3J0cmVzcy5pZGVudGl0eS52MS5Vc2VyIocBCgxMb2dpblJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhAKCHBhc3N3b3JkGAMgASgJEhEKCXRvdHBfY29kZRgEIAEoCRIzCgdjb250ZXh0GAUgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0IqUBCg1Mb2dpblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEjUKEWFjY2Vzc19leHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCglwcmluY2lwYWwYBCABKAsyHS5mb3J0cmVzcy5jb21tb24udjEuUHJpbmNpcGFsIi4KFVJlZnJlc2hTZXNzaW9uUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJInwKFlJlZnJlc2hTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkSNQoRYWNjZXNzX2V4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSKxAgoJSWRwQ29uZmlnEg4KBmlzc3VlchgBIAEoCRIRCglhdWRpZW5jZXMYAiADKAkSEAoIandrc191cmkYAyABKAkSEgoKYWxnb3JpdGhtcxgEIAMoCRIVCg11c2VyX2lkX2NsYWltGAUgASgJEhQKDGVtYWlsX2NsYWltcxgGIAMoCRIXCg9kZXZpY2VfaWRfY2xhaW0YByABKAkSGAoQYXR0cmlidXRlX2NsYWltcxgIIAMoCRIUCgxncm91cHNfY2xhaW0YCSABKAkSNQoLZ3JvdXBfcm9sZXMYCiADKAsyIC5mb3J0cmVzcy5pZGVudGl0eS52MS5Hcm91cFJvbGVzEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIioKCkdyb3VwUm9sZXMSDQoFZ3JvdXAYASABKAkSDQoFcm9sZXMYAiADKAkiVgoTU2V0SWRwQ29uZmlnUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLwoGY29uZmlnGAIgASgLMh8uZm9ydHJlc3MuaWRlbnRpdHkudjEuSWRwQ29uZmlnIkcKFFNldElkcENvbmZpZ1Jlc3BvbnNlEi8KBmNvbmZpZxgBIAEoCzIfLmZvcnRyZXNzLmlkZW50aXR5LnYxLklkcENvbmZpZyIlChNHZXRJZHBDb25maWdSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSJHChRHZXRJZHBDb25maWdSZXNwb25zZRIvCgZjb25maWcYASABKAsyHy5mb3J0cmVzcy5pZGVudGl0eS52MS5JZHBDb25maWcq2AIKC0F1dGhGYWlsdXJlEhwKGEFVVEhfRkFJTFVSRV9VTlNQRUNJRklFRBAAEiMKH0FVVEhfRkFJTFVSRV9NSVNTSU5HX0NSRURFTlRJQUwQARIlCiFBVVRIX0ZBSUxVUkVfTUFMRk9STUVEX0NSRURFTlRJQUwQAhIjCh9BVVRIX0ZBSUxVUkVfVU5LTk9XTl9DUkVERU5USUFMEAMSGAoUQVVUSF9GQUlMVVJFX1JFVk9LRUQQBBIYChRBVVRIX0ZBSUxVUkVfRVhQSVJFRBAFEiMKH0FVVEhfRkFJTFVSRV9JRFBfVE9LRU5fUkVRVUlSRUQQBhIiCh5BVVRIX0ZBSUxVUkVfSURQX1RPS0VOX0lOVkFMSUQQBxIeChpBVVRIX0ZBSUxVUkVfV1JPTkdfUFJPRFVDVBAIEh0KGUFVVEhfRkFJTFVSRV9PUkdfRElTQUJMRUQQCSplCg5LZXlFbnZpcm9ubWVudBIfChtLRVlfRU5WSVJPTk1FTlRfVU5TUEVDSUZJRUQQABIYChRLRVlfRU5WSVJPTk1FTlRfTElWRRABEhgKFEtFWV9FTlZJUk9OTUVOVF9URVNUEAIy4gEKD0lkZW50aXR5U2VydmljZRJlCgxBdXRoZW50aWNhdGUSKS5mb3J0cmVzcy5pZGVudGl0eS52MS5BdXRoZW50aWNhdGVSZXF1ZXN0GiouZm9ydHJlc3MuaWRlbnRpdHkudjEuQXV0aGVudGljYXRlUmVzcG9uc2USaAoNRXhjaGFuZ2VUb2tlbhIqLmZvcnRyZXNzLmlkZW50aXR5LnYxLkV4Y2hhbmdlVG9rZW5SZXF1ZXN0GisuZm9ydHJlc3MuaWRlbnRpdHkudjEuRXhjaGFuZ2VUb2tlblJlc3BvbnNlMr4IChRJZGVudGl0eUFkbWluU2VydmljZRJcCglDcmVhdGVPcmcSJi5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVPcmdSZXF1ZXN0GicuZm9ydHJlc3MuaWRlbnRpdHkudjEuQ3JlYXRlT3JnUmVzcG9uc2USUwoGR2V0T3JnEiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuR2V0T3JnUmVxdWVzdBokLmZvcnRyZXNzLmlkZW50aXR5LnYxLkdldE9yZ1Jlc3BvbnNlEmUKDENyZWF0ZUFwaUtleRIpLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaKi5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJiCgtMaXN0QXBpS2V5cxIoLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxpc3RBcGlLZXlzUmVxdWVzdBopLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxpc3RBcGlLZXlzUmVzcG9uc2USZQoMUmV2b2tlQXBpS2V5EikuZm9ydHJlc3MuaWRlbnRpdHkudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBoqLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJldm9rZUFwaUtleVJlc3BvbnNlEl8KCkNyZWF0ZVVzZXISJy5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVVc2VyUmVxdWVzdBooLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJQCgVMb2dpbhIiLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxvZ2luUmVxdWVzdBojLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxvZ2luUmVzcG9uc2USawoOUmVmcmVzaFNlc3Npb24SKy5mb3J0cmVzcy5pZGVudGl0eS52MS5SZWZyZXNoU2Vzc2lvblJlcXVlc3QaLC5mb3J0cmVzcy5pZGVudGl0eS52MS5SZWZyZXNoU2Vzc2lvblJlc3BvbnNlElMKBkxvZ291dBIjLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxvZ291dFJlcXVlc3QaJC5mb3J0cmVzcy5pZGVudGl0eS52MS5Mb2dvdXRSZXNwb25zZRJlCgxTZXRJZHBDb25maWcSKS5mb3J0cmVzcy5pZGVudGl0eS52MS5TZXRJZHBDb25maWdSZXF1ZXN0GiouZm9ydHJlc3MuaWRlbnRpdHkudjEuU2V0SWRwQ29uZmlnUmVzcG9uc2USZQoMR2V0SWRwQ29uZmlnEikuZm9ydHJlc3MuaWRlbnRpdHkudjEuR2V0SWRwQ29uZmlnUmVxdWVzdBoqLmZvcnRyZXNzLmlkZW50aXR5LnYxLkdldElkcENvbmZpZ1Jlc3BvbnNlYgZwcm90bzM", [file_fortress_common_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("CiNmb3J0cmVzcy9pZGVudGl0eS92MS9pZGVudGl0eS5wcm90bxIUZm9ydHJlc3MuaWRlbnRpdHkudjEihQEKE0F1dGhlbnRpY2F0ZVJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSFQoNc2Vzc2lvbl90b2tlbhgDIAEoCRIzCgdjb250ZXh0GAQgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Ir8BChRBdXRoZW50aWNhdGVSZXNwb25zZRIVCg1hdXRoZW50aWNhdGVkGAEgASgIEjAKCXByaW5jaXBhbBgCIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwSMgoHZmFpbHVyZRgDIAEoDjIhLmZvcnRyZXNzLmlkZW50aXR5LnYxLkF1dGhGYWlsdXJlEioKBnJlYXNvbhgEIAEoCzIaLmZvcnRyZXNzLmNvbW1vbi52MS5SZWFzb24ibwoURXhjaGFuZ2VUb2tlblJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIRCglpZHBfdG9rZW4YAiABKAkSMwoHY29udGV4dBgDIAEoCzIiLmZvcnRyZXNzLmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dCLoAQoVRXhjaGFuZ2VUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKB2ZhaWx1cmUYAyABKA4yIS5mb3J0cmVzcy5pZGVudGl0eS52MS5BdXRoRmFpbHVyZRIqCgZyZWFzb24YBCABKAsyGi5mb3J0cmVzcy5jb21tb24udjEuUmVhc29uEjAKCXByaW5jaXBhbBgFIAEoCzIdLmZvcnRyZXNzLmNvbW1vbi52MS5QcmluY2lwYWwiiQEKA09yZxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiYKBHRpZXIYAyABKA4yGC5mb3J0cmVzcy5jb21tb24udjEuVGllchIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgFIAEoCCJUChBDcmVhdGVPcmdSZXF1ZXN0EgwKBG5hbWUYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEgoKAmlkGAMgASgJIjsKEUNyZWF0ZU9yZ1Jlc3BvbnNlEiYKA29yZxgBIAEoCzIZLmZvcnRyZXNzLmlkZW50aXR5LnYxLk9yZyIfCg1HZXRPcmdSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSI4Cg5HZXRPcmdSZXNwb25zZRImCgNvcmcYASABKAsyGS5mb3J0cmVzcy5pZGVudGl0eS52MS5PcmcigwMKBkFwaUtleRIKCgJpZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSDQoFbGFiZWwYAyABKAkSFgoOZGlzcGxheV9wcmVmaXgYBCABKAkSDQoFcm9sZXMYBSADKAkSLQoIcHJvZHVjdHMYBiADKA4yGy5mb3J0cmVzcy5jb21tb24udjEuUHJvZHVjdBISCgpwYXRfa2V5X2lkGAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoLZW52aXJvbm1lbnQYCyABKA4yJC5mb3J0cmVzcy5pZGVudGl0eS52MS5LZXlFbnZpcm9ubWVudBIXCg9wYXRfa2V5X3ZlcnNpb24YDCABKA0i2gEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEg0KBWxhYmVsGAIgASgJEg0KBXJvbGVzGAMgAygJEi0KCHByb2R1Y3RzGAQgAygOMhsuZm9ydHJlc3MuY29tbW9uLnYxLlByb2R1Y3QSEgoKcGF0X2tleV9pZBgFIAEoCRI5CgtlbnZpcm9ubWVudBgGIAEoDjIkLmZvcnRyZXNzLmlkZW50aXR5LnYxLktleUVudmlyb25tZW50EhcKD3BhdF9rZXlfdmVyc2lvbhgHIAEoDSJRChRDcmVhdGVBcGlLZXlSZXNwb25zZRIpCgNrZXkYASABKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIlMKEkxpc3RBcGlLZXlzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLQoEcGFnZRgCIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJtChNMaXN0QXBpS2V5c1Jlc3BvbnNlEioKBGtleXMYASADKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5BcGlLZXkSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyI1ChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkiQQoUUmV2b2tlQXBpS2V5UmVzcG9uc2USKQoDa2V5GAEgASgLMhwuZm9ydHJlc3MuaWRlbnRpdHkudjEuQXBpS2V5IoIBCgRVc2VyEgoKAmlkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRINCgVlbWFpbBgDIAEoCRINCgVyb2xlcxgEIAMoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXNhYmxlZBgGIAEoCCJTChFDcmVhdGVVc2VyUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkSDQoFcm9sZXMYBCADKAkiPgoSQ3JlYXRlVXNlclJlc3BvbnNlEigKBHVzZXIYASABKAsyGi5mb3J0cmVzcy5pZGVudGl0eS52MS5Vc2VyIocBCgxMb2dpblJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhAKCHBhc3N3b3JkGAMgASgJEhEKCXRvdHBfY29kZRgEIAEoCRIzCgdjb250ZXh0GAUgASgLMiIuZm9ydHJlc3MuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0IqUBCg1Mb2dpblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEjUKEWFjY2Vzc19leHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCglwcmluY2lwYWwYBCABKAsyHS5mb3J0cmVzcy5jb21tb24udjEuUHJpbmNpcGFsIi4KFVJlZnJlc2hTZXNzaW9uUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJInwKFlJlZnJlc2hTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkSNQoRYWNjZXNzX2V4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSKxAgoJSWRwQ29uZmlnEg4KBmlzc3VlchgBIAEoCRIRCglhdWRpZW5jZXMYAiADKAkSEAoIandrc191cmkYAyABKAkSEgoKYWxnb3JpdGhtcxgEIAMoCRIVCg11c2VyX2lkX2NsYWltGAUgASgJEhQKDGVtYWlsX2NsYWltcxgGIAMoCRIXCg9kZXZpY2VfaWRfY2xhaW0YByABKAkSGAoQYXR0cmlidXRlX2NsYWltcxgIIAMoCRIUCgxncm91cHNfY2xhaW0YCSABKAkSNQoLZ3JvdXBfcm9sZXMYCiADKAsyIC5mb3J0cmVzcy5pZGVudGl0eS52MS5Hcm91cFJvbGVzEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIioKCkdyb3VwUm9sZXMSDQoFZ3JvdXAYASABKAkSDQoFcm9sZXMYAiADKAkiVgoTU2V0SWRwQ29uZmlnUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLwoGY29uZmlnGAIgASgLMh8uZm9ydHJlc3MuaWRlbnRpdHkudjEuSWRwQ29uZmlnIkcKFFNldElkcENvbmZpZ1Jlc3BvbnNlEi8KBmNvbmZpZxgBIAEoCzIfLmZvcnRyZXNzLmlkZW50aXR5LnYxLklkcENvbmZpZyIlChNHZXRJZHBDb25maWdSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSJHChRHZXRJZHBDb25maWdSZXNwb25zZRIvCgZjb25maWcYASABKAsyHy5mb3J0cmVzcy5pZGVudGl0eS52MS5JZHBDb25maWci7QEKBk1lbWJlchIKCgJpZBgBIAEoCRITCgtleHRlcm5hbF9pZBgCIAEoCRINCgVlbWFpbBgDIAEoCRIUCgxkaXNwbGF5X25hbWUYBCABKAkSLQoIcHJvZHVjdHMYBSADKA4yGy5mb3J0cmVzcy5jb21tb24udjEuUHJvZHVjdBIOCgZhY3RpdmUYBiABKAgSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQwoJQ2hhbmdlZEJ5EhIKCnN1YmplY3RfaWQYASABKAkSDQoFZW1haWwYAiABKAkSEwoLYXBwcm92ZWRfYnkYAyABKAkiSwoSTGlzdE1lbWJlcnNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJdChNMaXN0TWVtYmVyc1Jlc3BvbnNlEi0KB21lbWJlcnMYASADKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5NZW1iZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIi4KEEdldE1lbWJlclJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEgoKAmlkGAIgASgJIkEKEUdldE1lbWJlclJlc3BvbnNlEiwKBm1lbWJlchgBIAEoCzIcLmZvcnRyZXNzLmlkZW50aXR5LnYxLk1lbWJlciKIAQoTQ3JlYXRlTWVtYmVyUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLAoGbWVtYmVyGAIgASgLMhwuZm9ydHJlc3MuaWRlbnRpdHkudjEuTWVtYmVyEjMKCmNoYW5nZWRfYnkYAyABKAsyHy5mb3J0cmVzcy5pZGVudGl0eS52MS5DaGFuZ2VkQnkiRAoUQ3JlYXRlTWVtYmVyUmVzcG9uc2USLAoGbWVtYmVyGAEgASgLMhwuZm9ydHJlc3MuaWRlbnRpdHkudjEuTWVtYmVyIogBChNVcGRhdGVNZW1iZXJSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIsCgZtZW1iZXIYAiABKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5NZW1iZXISMwoKY2hhbmdlZF9ieRgDIAEoCzIfLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNoYW5nZWRCeSJEChRVcGRhdGVNZW1iZXJSZXNwb25zZRIsCgZtZW1iZXIYASABKAsyHC5mb3J0cmVzcy5pZGVudGl0eS52MS5NZW1iZXIiZgoTRGVsZXRlTWVtYmVyUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSCgoCaWQYAiABKAkSMwoKY2hhbmdlZF9ieRgDIAEoCzIfLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNoYW5nZWRCeSIWChREZWxldGVNZW1iZXJSZXNwb25zZSrYAgoLQXV0aEZhaWx1cmUSHAoYQVVUSF9GQUlMVVJFX1VOU1BFQ0lGSUVEEAASIwofQVVUSF9GQUlMVVJFX01JU1NJTkdfQ1JFREVOVElBTBABEiUKIUFVVEhfRkFJTFVSRV9NQUxGT1JNRURfQ1JFREVOVElBTBACEiMKH0FVVEhfRkFJTFVSRV9VTktOT1dOX0NSRURFTlRJQUwQAxIYChRBVVRIX0ZBSUxVUkVfUkVWT0tFRBAEEhgKFEFVVEhfRkFJTFVSRV9FWFBJUkVEEAUSIwofQVVUSF9GQUlMVVJFX0lEUF9UT0tFTl9SRVFVSVJFRBAGEiIKHkFVVEhfRkFJTFVSRV9JRFBfVE9LRU5fSU5WQUxJRBAHEh4KGkFVVEhfRkFJTFVSRV9XUk9OR19QUk9EVUNUEAgSHQoZQVVUSF9GQUlMVVJFX09SR19ESVNBQkxFRBAJKmUKDktleUVudmlyb25tZW50Eh8KG0tFWV9FTlZJUk9OTUVOVF9VTlNQRUNJRklFRBAAEhgKFEtFWV9FTlZJUk9OTUVOVF9MSVZFEAESGAoUS0VZX0VOVklST05NRU5UX1RFU1QQAjLiAQoPSWRlbnRpdHlTZXJ2aWNlEmUKDEF1dGhlbnRpY2F0ZRIpLmZvcnRyZXNzLmlkZW50aXR5LnYxLkF1dGhlbnRpY2F0ZVJlcXVlc3QaKi5mb3J0cmVzcy5pZGVudGl0eS52MS5BdXRoZW50aWNhdGVSZXNwb25zZRJoCg1FeGNoYW5nZVRva2VuEiouZm9ydHJlc3MuaWRlbnRpdHkudjEuRXhjaGFuZ2VUb2tlblJlcXVlc3QaKy5mb3J0cmVzcy5pZGVudGl0eS52MS5FeGNoYW5nZVRva2VuUmVzcG9uc2UytQwKFElkZW50aXR5QWRtaW5TZXJ2aWNlElwKCUNyZWF0ZU9yZxImLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZU9yZ1JlcXVlc3QaJy5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVPcmdSZXNwb25zZRJTCgZHZXRPcmcSIy5mb3J0cmVzcy5pZGVudGl0eS52MS5HZXRPcmdSZXF1ZXN0GiQuZm9ydHJlc3MuaWRlbnRpdHkudjEuR2V0T3JnUmVzcG9uc2USZQoMQ3JlYXRlQXBpS2V5EikuZm9ydHJlc3MuaWRlbnRpdHkudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoqLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEmIKC0xpc3RBcGlLZXlzEiguZm9ydHJlc3MuaWRlbnRpdHkudjEuTGlzdEFwaUtleXNSZXF1ZXN0GikuZm9ydHJlc3MuaWRlbnRpdHkudjEuTGlzdEFwaUtleXNSZXNwb25zZRJlCgxSZXZva2VBcGlLZXkSKS5mb3J0cmVzcy5pZGVudGl0eS52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiouZm9ydHJlc3MuaWRlbnRpdHkudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2USXwoKQ3JlYXRlVXNlchInLmZvcnRyZXNzLmlkZW50aXR5LnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiguZm9ydHJlc3MuaWRlbnRpdHkudjEuQ3JlYXRlVXNlclJlc3BvbnNlElAKBUxvZ2luEiIuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9naW5SZXF1ZXN0GiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9naW5SZXNwb25zZRJrCg5SZWZyZXNoU2Vzc2lvbhIrLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJlZnJlc2hTZXNzaW9uUmVxdWVzdBosLmZvcnRyZXNzLmlkZW50aXR5LnYxLlJlZnJlc2hTZXNzaW9uUmVzcG9uc2USUwoGTG9nb3V0EiMuZm9ydHJlc3MuaWRlbnRpdHkudjEuTG9nb3V0UmVxdWVzdBokLmZvcnRyZXNzLmlkZW50aXR5LnYxLkxvZ291dFJlc3BvbnNlEmUKDFNldElkcENvbmZpZxIpLmZvcnRyZXNzLmlkZW50aXR5LnYxLlNldElkcENvbmZpZ1JlcXVlc3QaKi5mb3J0cmVzcy5pZGVudGl0eS52MS5TZXRJZHBDb25maWdSZXNwb25zZRJlCgxHZXRJZHBDb25maWcSKS5mb3J0cmVzcy5pZGVudGl0eS52MS5HZXRJZHBDb25maWdSZXF1ZXN0GiouZm9ydHJlc3MuaWRlbnRpdHkudjEuR2V0SWRwQ29uZmlnUmVzcG9uc2USYgoLTGlzdE1lbWJlcnMSKC5mb3J0cmVzcy5pZGVudGl0eS52MS5MaXN0TWVtYmVyc1JlcXVlc3QaKS5mb3J0cmVzcy5pZGVudGl0eS52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlElwKCUdldE1lbWJlchImLmZvcnRyZXNzLmlkZW50aXR5LnYxLkdldE1lbWJlclJlcXVlc3QaJy5mb3J0cmVzcy5pZGVudGl0eS52MS5HZXRNZW1iZXJSZXNwb25zZRJlCgxDcmVhdGVNZW1iZXISKS5mb3J0cmVzcy5pZGVudGl0eS52MS5DcmVhdGVNZW1iZXJSZXF1ZXN0GiouZm9ydHJlc3MuaWRlbnRpdHkudjEuQ3JlYXRlTWVtYmVyUmVzcG9uc2USZQoMVXBkYXRlTWVtYmVyEikuZm9ydHJlc3MuaWRlbnRpdHkudjEuVXBkYXRlTWVtYmVyUmVxdWVzdBoqLmZvcnRyZXNzLmlkZW50aXR5LnYxLlVwZGF0ZU1lbWJlclJlc3BvbnNlEmUKDERlbGV0ZU1lbWJlchIpLmZvcnRyZXNzLmlkZW50aXR5LnYxLkRlbGV0ZU1lbWJlclJlcXVlc3QaKi5mb3J0cmVzcy5pZGVudGl0eS52MS5EZWxldGVNZW1iZXJSZXNwb25zZWIGcHJvdG8z", [file_fortress_common_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message fortress.identity.v1.AuthenticateRequest
@@ -965,6 +965,328 @@ export const GetIdpConfigResponseSchema: GenMessage<GetIdpConfigResponse> = /*@_
   messageDesc(file_fortress_identity_v1_identity, 30);
 
 /**
+ * Member is one person who uses the org's products, and the seats they hold. Shaped like a
+ * SCIM User: Fortress assigns the id, the IdP's subject is the external id.
+ *
+ * @generated from message fortress.identity.v1.Member
+ */
+export type Member = Message<"fortress.identity.v1.Member"> & {
+  /**
+   * mbr_…, assigned by Fortress.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The user's subject at the org's IdP (what its tokens carry), unique in the org; optional.
+   *
+   * @generated from field: string external_id = 2;
+   */
+  externalId: string;
+
+  /**
+   * @generated from field: string email = 3;
+   */
+  email: string;
+
+  /**
+   * @generated from field: string display_name = 4;
+   */
+  displayName: string;
+
+  /**
+   * MCP and/or PAT: one seat each (a user with both is billed once, at the bundle rate).
+   *
+   * @generated from field: repeated fortress.common.v1.Product products = 5;
+   */
+  products: Product[];
+
+  /**
+   * An inactive member holds no seat.
+   *
+   * @generated from field: bool active = 6;
+   */
+  active: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 7;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 8;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.Member.
+ * Use `create(MemberSchema)` to create a new message.
+ */
+export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 31);
+
+/**
+ * ChangedBy names the admin who makes a change, for the change event.
+ *
+ * @generated from message fortress.identity.v1.ChangedBy
+ */
+export type ChangedBy = Message<"fortress.identity.v1.ChangedBy"> & {
+  /**
+   * @generated from field: string subject_id = 1;
+   */
+  subjectId: string;
+
+  /**
+   * @generated from field: string email = 2;
+   */
+  email: string;
+
+  /**
+   * The second admin who approved it, when it needed approval.
+   *
+   * @generated from field: string approved_by = 3;
+   */
+  approvedBy: string;
+};
+
+/**
+ * Describes the message fortress.identity.v1.ChangedBy.
+ * Use `create(ChangedBySchema)` to create a new message.
+ */
+export const ChangedBySchema: GenMessage<ChangedBy> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 32);
+
+/**
+ * @generated from message fortress.identity.v1.ListMembersRequest
+ */
+export type ListMembersRequest = Message<"fortress.identity.v1.ListMembersRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * At most 500 (default 100).
+   *
+   * @generated from field: uint32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * The next_page_token of the previous page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message fortress.identity.v1.ListMembersRequest.
+ * Use `create(ListMembersRequestSchema)` to create a new message.
+ */
+export const ListMembersRequestSchema: GenMessage<ListMembersRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 33);
+
+/**
+ * @generated from message fortress.identity.v1.ListMembersResponse
+ */
+export type ListMembersResponse = Message<"fortress.identity.v1.ListMembersResponse"> & {
+  /**
+   * In id order.
+   *
+   * @generated from field: repeated fortress.identity.v1.Member members = 1;
+   */
+  members: Member[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message fortress.identity.v1.ListMembersResponse.
+ * Use `create(ListMembersResponseSchema)` to create a new message.
+ */
+export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 34);
+
+/**
+ * @generated from message fortress.identity.v1.GetMemberRequest
+ */
+export type GetMemberRequest = Message<"fortress.identity.v1.GetMemberRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message fortress.identity.v1.GetMemberRequest.
+ * Use `create(GetMemberRequestSchema)` to create a new message.
+ */
+export const GetMemberRequestSchema: GenMessage<GetMemberRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 35);
+
+/**
+ * @generated from message fortress.identity.v1.GetMemberResponse
+ */
+export type GetMemberResponse = Message<"fortress.identity.v1.GetMemberResponse"> & {
+  /**
+   * @generated from field: fortress.identity.v1.Member member = 1;
+   */
+  member?: Member | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.GetMemberResponse.
+ * Use `create(GetMemberResponseSchema)` to create a new message.
+ */
+export const GetMemberResponseSchema: GenMessage<GetMemberResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 36);
+
+/**
+ * @generated from message fortress.identity.v1.CreateMemberRequest
+ */
+export type CreateMemberRequest = Message<"fortress.identity.v1.CreateMemberRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * external_id, email, display_name, products, active; id and timestamps are ignored.
+   *
+   * @generated from field: fortress.identity.v1.Member member = 2;
+   */
+  member?: Member | undefined;
+
+  /**
+   * @generated from field: fortress.identity.v1.ChangedBy changed_by = 3;
+   */
+  changedBy?: ChangedBy | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.CreateMemberRequest.
+ * Use `create(CreateMemberRequestSchema)` to create a new message.
+ */
+export const CreateMemberRequestSchema: GenMessage<CreateMemberRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 37);
+
+/**
+ * @generated from message fortress.identity.v1.CreateMemberResponse
+ */
+export type CreateMemberResponse = Message<"fortress.identity.v1.CreateMemberResponse"> & {
+  /**
+   * @generated from field: fortress.identity.v1.Member member = 1;
+   */
+  member?: Member | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.CreateMemberResponse.
+ * Use `create(CreateMemberResponseSchema)` to create a new message.
+ */
+export const CreateMemberResponseSchema: GenMessage<CreateMemberResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 38);
+
+/**
+ * @generated from message fortress.identity.v1.UpdateMemberRequest
+ */
+export type UpdateMemberRequest = Message<"fortress.identity.v1.UpdateMemberRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * Replaces external_id, email, display_name, products and active of the member with this id.
+   *
+   * @generated from field: fortress.identity.v1.Member member = 2;
+   */
+  member?: Member | undefined;
+
+  /**
+   * @generated from field: fortress.identity.v1.ChangedBy changed_by = 3;
+   */
+  changedBy?: ChangedBy | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.UpdateMemberRequest.
+ * Use `create(UpdateMemberRequestSchema)` to create a new message.
+ */
+export const UpdateMemberRequestSchema: GenMessage<UpdateMemberRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 39);
+
+/**
+ * @generated from message fortress.identity.v1.UpdateMemberResponse
+ */
+export type UpdateMemberResponse = Message<"fortress.identity.v1.UpdateMemberResponse"> & {
+  /**
+   * @generated from field: fortress.identity.v1.Member member = 1;
+   */
+  member?: Member | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.UpdateMemberResponse.
+ * Use `create(UpdateMemberResponseSchema)` to create a new message.
+ */
+export const UpdateMemberResponseSchema: GenMessage<UpdateMemberResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 40);
+
+/**
+ * @generated from message fortress.identity.v1.DeleteMemberRequest
+ */
+export type DeleteMemberRequest = Message<"fortress.identity.v1.DeleteMemberRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: fortress.identity.v1.ChangedBy changed_by = 3;
+   */
+  changedBy?: ChangedBy | undefined;
+};
+
+/**
+ * Describes the message fortress.identity.v1.DeleteMemberRequest.
+ * Use `create(DeleteMemberRequestSchema)` to create a new message.
+ */
+export const DeleteMemberRequestSchema: GenMessage<DeleteMemberRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 41);
+
+/**
+ * @generated from message fortress.identity.v1.DeleteMemberResponse
+ */
+export type DeleteMemberResponse = Message<"fortress.identity.v1.DeleteMemberResponse"> & {
+};
+
+/**
+ * Describes the message fortress.identity.v1.DeleteMemberResponse.
+ * Use `create(DeleteMemberResponseSchema)` to create a new message.
+ */
+export const DeleteMemberResponseSchema: GenMessage<DeleteMemberResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_identity_v1_identity, 42);
+
+/**
  * AuthFailure says why authentication failed.
  *
  * @generated from enum fortress.identity.v1.AuthFailure
@@ -1219,6 +1541,59 @@ export const IdentityAdminService: GenService<{
     methodKind: "unary";
     input: typeof GetIdpConfigRequestSchema;
     output: typeof GetIdpConfigResponseSchema;
+  },
+  /**
+   * The org's members: the people who use MCP and PAT Fortress (admin accounts are separate).
+   * Their products are the org's seats; every change is published, with before and after, as a
+   * change event that billing's seat ledger follows.
+   *
+   * @generated from rpc fortress.identity.v1.IdentityAdminService.ListMembers
+   */
+  listMembers: {
+    methodKind: "unary";
+    input: typeof ListMembersRequestSchema;
+    output: typeof ListMembersResponseSchema;
+  },
+  /**
+   * NOT_FOUND when the org has no such member.
+   *
+   * @generated from rpc fortress.identity.v1.IdentityAdminService.GetMember
+   */
+  getMember: {
+    methodKind: "unary";
+    input: typeof GetMemberRequestSchema;
+    output: typeof GetMemberResponseSchema;
+  },
+  /**
+   * ALREADY_EXISTS when another member has the external id.
+   *
+   * @generated from rpc fortress.identity.v1.IdentityAdminService.CreateMember
+   */
+  createMember: {
+    methodKind: "unary";
+    input: typeof CreateMemberRequestSchema;
+    output: typeof CreateMemberResponseSchema;
+  },
+  /**
+   * Replace a member's fields; deactivating a member ends their seats. An update that changes
+   * nothing publishes nothing. NOT_FOUND / ALREADY_EXISTS as above.
+   *
+   * @generated from rpc fortress.identity.v1.IdentityAdminService.UpdateMember
+   */
+  updateMember: {
+    methodKind: "unary";
+    input: typeof UpdateMemberRequestSchema;
+    output: typeof UpdateMemberResponseSchema;
+  },
+  /**
+   * Remove a member, ending their seats. NOT_FOUND when there is no such member.
+   *
+   * @generated from rpc fortress.identity.v1.IdentityAdminService.DeleteMember
+   */
+  deleteMember: {
+    methodKind: "unary";
+    input: typeof DeleteMemberRequestSchema;
+    output: typeof DeleteMemberResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fortress_identity_v1_identity, 1);
