@@ -5,4 +5,6 @@ import { serviceEnv } from '@fortress/kit/config';
 export const billingConfig = z.object({
   ...serviceEnv,
   FORTRESS_DATABASE_URL: z.string().min(1),
+  /** JetStream: member change events from identity feed the seat ledger. */
+  FORTRESS_NATS_URL: z.string().min(1),
 });

@@ -60,11 +60,18 @@ describe('BillingService on PostgreSQL', function () {
     await grant(ORG_A, '2026-01-25T10:00:00Z', [Product.MCP], ids('usr_m', 5));
     await grant(ORG_A, '2026-02-01T08:00:00Z', [Product.PAT], ids('usr_p', 3));
     await grant(ORG_B, '2026-01-20T09:00:00Z', [Product.MCP], ['usr_b1', 'usr_other']);
+    // A member change that holds no seat: a row in member_sync, none in the ledger.
+    await createBillingStore(fx.runtimePool('billing')).applyMemberSeats(ORG_A, {
+      userId: 'mbr_none',
+      eventId: '00000000-0000-4000-8000-000000000001',
+      at: new Date('2026-01-16T00:00:00Z'),
+      held: new Set(),
+    });
   });
   after(() => fx?.stop());
 
   describe('schema', () =>
-    itHardensTheSchema('billing', ['accounts', 'seat_events'], () => fx, ORG_A));
+    itHardensTheSchema('billing', ['accounts', 'member_sync', 'seat_events'], () => fx, ORG_A));
 
   describe("the seeds' worked example", () => {
     it('previews Jan 15 → Feb 14 at exactly $503.71, itemised per event and user', async () => {

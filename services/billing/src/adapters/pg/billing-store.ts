@@ -3,7 +3,13 @@ import { FailedPreconditionError, NotFoundError } from '@fortress/kit/errors';
 import { inTenant, type Queryable } from '@fortress/kit/pg';
 import type { BillingAccount } from '../../domain/account.js';
 import { formatDay, parseDay, type Day } from '../../domain/cycle.js';
-import type { NewSeatEvent, SeatEvent } from '../../domain/seat-ledger.js';
+import { seatChangesFor } from '../../domain/member-seats.js';
+import {
+  checkSeatChange,
+  type NewSeatEvent,
+  type SeatEvent,
+  type SeatProduct,
+} from '../../domain/seat-ledger.js';
 
 interface AccountRow {
   org_id: string;
@@ -51,6 +57,53 @@ const toEvent = (r: EventRow): SeatEvent => ({
 // anchor_date is read as text so no time zone ever touches it.
 const ACCOUNT_COLUMNS = `org_id, tier, anchor_date::text AS anchor_date, single_cents, bundle_cents,
   pack_max, overage_single_cents, overage_bundle_cents`;
+
+/**
+ * Serialises an org's ledger appends (seq is the org's max + 1), whether or not the org has
+ * an account yet.
+ */
+const lockLedger = (db: Queryable, orgId: string) =>
+  db.query("SELECT pg_advisory_xact_lock(hashtext('seat_events:' || $1))", [orgId]);
+
+/** Appends one seat change as the org's next seq. */
+async function appendSeatEvent(
+  db: Queryable,
+  orgId: string,
+  e: NewSeatEvent,
+  sourceEventId: string | null,
+): Promise<number> {
+  const inserted = await db.query<{ seq: string }>(
+    `INSERT INTO seat_events (org_id, seq, user_id, product, change, effective_at, source_event_id)
+     SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6 FROM seat_events WHERE org_id = $1
+     RETURNING seq`,
+    [orgId, e.userId, e.product, e.change, e.at, sourceEventId],
+  );
+  return Number(inserted.rows[0]!.seq);
+}
+
+/** A user's ledger history (every product), in ledger order. */
+async function userHistory(db: Queryable, orgId: string, userId: string): Promise<SeatEvent[]> {
+  const { rows } = await db.query<EventRow>(
+    `SELECT seq, user_id, product, change, effective_at FROM seat_events
+     WHERE org_id = $1 AND user_id = $2 ORDER BY effective_at, seq`,
+    [orgId, userId],
+  );
+  return rows.map(toEvent);
+}
+
+/** A member change event, as the seat ledger takes it. */
+export interface MemberSeats {
+  userId: string;
+  eventId: string;
+  /** When the change was made in identity: the seat changes' effective time. */
+  at: Date;
+  /** The seats the member holds after it. */
+  held: ReadonlySet<SeatProduct>;
+}
+
+/** What applying a member change event did. */
+export type MemberSeatsResult =
+  { applied: true; changes: NewSeatEvent[] } | { applied: false; reason: 'stale' };
 
 async function lockedAccount(db: Queryable, orgId: string): Promise<BillingAccount | undefined> {
   const { rows } = await db.query<AccountRow>(
@@ -125,19 +178,49 @@ export function createBillingStore(pool: pg.Pool) {
         const account = await lockedAccount(db, orgId);
         if (!account)
           throw new NotFoundError('account_not_found', `org "${orgId}" has no billing account`);
-        const { rows } = await db.query<EventRow>(
-          `SELECT seq, user_id, product, change, effective_at FROM seat_events
-           WHERE org_id = $1 AND user_id = $2 AND product = $3 ORDER BY effective_at, seq`,
-          [orgId, next.userId, next.product],
+        await lockLedger(db, orgId);
+        const history = await userHistory(db, orgId, next.userId);
+        accept(
+          account,
+          history.filter((e) => e.product === next.product),
         );
-        accept(account, rows.map(toEvent));
-        const inserted = await db.query<{ seq: string }>(
-          `INSERT INTO seat_events (org_id, seq, user_id, product, change, effective_at)
-           SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5 FROM seat_events WHERE org_id = $1
-           RETURNING seq`,
-          [orgId, next.userId, next.product, next.change, next.at],
+        return appendSeatEvent(db, orgId, next, null);
+      });
+    },
+
+    /**
+     * Brings a member's seats in the ledger to what their change event says they hold, in
+     * one transaction with the record of the event applied. An event older than the last one
+     * applied for the member changes nothing ('stale'); a repeated one finds nothing to change.
+     * A change the ledger's history contradicts (a direct change recorded for a later time)
+     * throws FailedPrecondition and writes nothing.
+     */
+    async applyMemberSeats(orgId: string, m: MemberSeats): Promise<MemberSeatsResult> {
+      return inTenant(pool, orgId, async (db) => {
+        await lockLedger(db, orgId);
+        const sync = await db.query<{ last_event_at: Date }>(
+          'SELECT last_event_at FROM member_sync WHERE org_id = $1 AND user_id = $2',
+          [orgId, m.userId],
         );
-        return Number(inserted.rows[0]!.seq);
+        const last = sync.rows[0]?.last_event_at;
+        if (last && last.getTime() > m.at.getTime()) return { applied: false, reason: 'stale' };
+        const history = await userHistory(db, orgId, m.userId);
+        const changes = seatChangesFor(m.userId, m.held, history, m.at);
+        for (const c of changes) {
+          checkSeatChange(
+            history.filter((e) => e.product === c.product),
+            c,
+          );
+          await appendSeatEvent(db, orgId, c, m.eventId);
+        }
+        await db.query(
+          `INSERT INTO member_sync (org_id, user_id, last_event_at, last_event_id)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (org_id, user_id) DO UPDATE
+             SET last_event_at = EXCLUDED.last_event_at, last_event_id = EXCLUDED.last_event_id`,
+          [orgId, m.userId, m.at, m.eventId],
+        );
+        return { applied: true, changes };
       });
     },
 
