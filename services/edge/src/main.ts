@@ -28,6 +28,7 @@ import { createArchiveRoutes } from './admin/archive-routes.js';
 import { createAuditRoutes } from './admin/audit-routes.js';
 import { createBillingRoutes } from './admin/billing-routes.js';
 import { createIdpRoutes } from './admin/idp-routes.js';
+import { createUserRoutes } from './admin/user-routes.js';
 import { createMeteringRoutes } from './admin/metering-routes.js';
 import { createWebhookRoutes } from './admin/webhook-routes.js';
 import { createAlertRoutes } from './admin/alert-routes.js';
@@ -310,6 +311,7 @@ await runService(logger, async () => {
         logger,
         hopTimeoutMs,
       }),
+      ...createUserRoutes({ identityAdmin, hopTimeoutMs }),
     ],
   });
   const adminRpc = createAdminRpc(adminApi);

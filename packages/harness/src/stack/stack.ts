@@ -226,6 +226,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       identity: {
         FORTRESS_DATABASE_URL: dbUrl('identity'),
         FORTRESS_SESSION_SIGNING_KEY_FILE: sessionSigningKeyFile,
+        FORTRESS_NATS_URL: nats.url,
       },
       posture: { FORTRESS_DATABASE_URL: dbUrl('posture') },
       policy: {
@@ -264,7 +265,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         AWS_ACCESS_KEY_ID: objectStore.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: objectStore.credentials.secretAccessKey,
       },
-      billing: { FORTRESS_DATABASE_URL: dbUrl('billing') },
+      billing: { FORTRESS_DATABASE_URL: dbUrl('billing'), FORTRESS_NATS_URL: nats.url },
     };
     const startBackend = async (
       name: (typeof BACKEND_SERVICES)[number],
