@@ -15,6 +15,7 @@ import { createAuditStore } from './adapters/pg/audit-store.js';
 import { createChainWriter } from './adapters/pg/chain-writer.js';
 import { createCheckpointRepo } from './adapters/pg/checkpoint-repo.js';
 import { createRetentionRepo } from './adapters/pg/retention-repo.js';
+import { createToolCallRepo } from './adapters/pg/tool-call-repo.js';
 import { createUsageRepo } from './adapters/pg/usage-repo.js';
 import { createCheckpointStore } from './adapters/s3/checkpoint-store.js';
 import type { SmtpOptions } from './adapters/smtp/mailer.js';
@@ -221,6 +222,7 @@ await runService(logger, async () => {
           store,
           retention,
           usage: createUsageRepo(pool),
+          toolCalls: createToolCallRepo(pool),
           verify: (orgId, signal) =>
             verifySlot(signal, () => verifyOrg({ pool, objectStore: copies, keys }, orgId, signal)),
           logger,

@@ -12,12 +12,14 @@ import type { Logger } from '@fortress/kit/log';
 import { pageSize, requireId, requireText } from '@fortress/kit/validate';
 import type { AuditFilter, AuditStore } from '../adapters/pg/audit-store.js';
 import type { RetentionRepo } from '../adapters/pg/retention-repo.js';
+import type { ToolCallRepo } from '../adapters/pg/tool-call-repo.js';
 import type { UsageRepo } from '../adapters/pg/usage-repo.js';
 import type { ChainVerdict } from '../domain/verify-chain.js';
 import { toRecord } from './audit-record.js';
 import { createExport } from './export-rpc.js';
 import { entityFilter, filterOf, pageToken } from './request-filter.js';
 import { setRetention, retentionOf } from './retention-rpc.js';
+import { createSummarizeToolCalls } from './tool-calls-rpc.js';
 import { createSummarizeUsage } from './usage-rpc.js';
 
 /** What the AuditService handlers use. */
@@ -25,9 +27,10 @@ export interface AuditRpcDeps {
   store: AuditStore;
   retention: RetentionRepo;
   usage: UsageRepo;
+  toolCalls: ToolCallRepo;
   verify: (orgId: string, signal: AbortSignal) => Promise<ChainVerdict>;
   logger?: Logger;
-  /** The clock that places a usage window left open (the month so far). */
+  /** The clock that places a usage or tool call window left open (the month so far). */
   now?: () => Date;
 }
 
@@ -58,6 +61,7 @@ async function newestFirst(
  * decision, through policy, before it calls here.
  */
 export function createAuditRpc(deps: AuditRpcDeps): ServiceImpl<typeof AuditService> {
+  const now = deps.now ?? (() => new Date());
   return {
     async query(req) {
       return create(QueryResponseSchema, await newestFirst(deps.store, filterOf(req), req.page));
@@ -98,6 +102,8 @@ export function createAuditRpc(deps: AuditRpcDeps): ServiceImpl<typeof AuditServ
       return create(GetRetentionResponseSchema, { retention });
     },
 
-    summarizeUsage: createSummarizeUsage(deps.usage, deps.now ?? (() => new Date())),
+    summarizeUsage: createSummarizeUsage(deps.usage, now),
+
+    summarizeToolCalls: createSummarizeToolCalls(deps.toolCalls, now),
   };
 }

@@ -27,7 +27,8 @@ function micros(field: 'since' | 'until', t: Timestamp): bigint {
   return t.seconds * 1_000_000n + BigInt(Math.floor(t.nanos / 1000));
 }
 
-const timestampOf = (us: bigint): Timestamp =>
+/** A bound of a summarised window, as the response states it. */
+export const timestampOf = (us: bigint): Timestamp =>
   create(TimestampSchema, { seconds: us / 1_000_000n, nanos: Number(us % 1_000_000n) * 1000 });
 
 /**

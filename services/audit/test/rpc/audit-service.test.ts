@@ -7,6 +7,7 @@ import { Decision, Tier } from '@fortress/proto/common/v1/common_pb';
 import { EventEnvelopeSchema } from '@fortress/proto/events/v1/events_pb';
 import { createAuditStore } from '../../src/adapters/pg/audit-store.js';
 import { createRetentionRepo } from '../../src/adapters/pg/retention-repo.js';
+import { createToolCallRepo } from '../../src/adapters/pg/tool-call-repo.js';
 import { createUsageRepo } from '../../src/adapters/pg/usage-repo.js';
 import { toAuditRow } from '../../src/domain/audit-row.js';
 import { CSV_COLUMNS } from '../../src/domain/export-format.js';
@@ -30,6 +31,7 @@ describe('AuditService', function () {
       store: createAuditStore(fx.pool),
       retention: createRetentionRepo(fx.pool),
       usage: createUsageRepo(fx.pool),
+      toolCalls: createToolCallRepo(fx.pool),
       verify: (orgId, signal) => verifyOrg(fx.verifyDeps, orgId, signal),
     });
     client = auditClient(impl);

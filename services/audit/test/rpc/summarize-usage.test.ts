@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import { toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { envelope } from '@fortress/kit/event-bus';
-import { createLogger } from '@fortress/kit/log';
 import { inTenant } from '@fortress/kit/pg';
 import type { AuditService, SummarizeUsageResponse } from '@fortress/proto/audit/v1/audit_pb';
 import { Decision, PrincipalKind, Product, UsageSchema } from '@fortress/proto/common/v1/common_pb';
-import { EventEnvelopeSchema } from '@fortress/proto/events/v1/events_pb';
-import {
-  startPgFixture,
-  type PgFixture,
-} from '../../../../packages/kit/test/support/pg-fixture.js';
-import { createAuditStore } from '../../src/adapters/pg/audit-store.js';
-import { createChainWriter } from '../../src/adapters/pg/chain-writer.js';
-import { createRetentionRepo } from '../../src/adapters/pg/retention-repo.js';
-import { createUsageRepo, USAGE_BY_MODEL_SQL } from '../../src/adapters/pg/usage-repo.js';
+import type { PgFixture } from '../../../../packages/kit/test/support/pg-fixture.js';
+import { USAGE_BY_MODEL_SQL } from '../../src/adapters/pg/usage-repo.js';
 import { TOKEN_FIELDS, type TokenCounts } from '../../src/domain/pat-usage.js';
-import { createBatchIngest, type IngestMessage } from '../../src/ingest/batch-ingest.js';
-import { createAuditRpc } from '../../src/rpc/audit-service.js';
-import { auditClient } from '../support/audit-client.js';
+import { startSummaryWorld } from '../support/summary-world.js';
 
 const ORG_A = 'org_usagea';
 const ORG_B = 'org_usageb';
@@ -169,39 +158,7 @@ describe('AuditService.SummarizeUsage', function () {
   let client: Client<typeof AuditService>;
 
   before(async () => {
-    fx = await startPgFixture(['audit']);
-    const pool = fx.runtimePool('audit');
-    const store = createAuditStore(pool);
-    const impl = createAuditRpc({
-      store,
-      retention: createRetentionRepo(pool),
-      usage: createUsageRepo(pool),
-      verify: () => Promise.reject(new Error('not used here')),
-      now: () => NOW,
-    });
-    client = auditClient(impl);
-    // In the way the JetStream consumer writes them: wire bytes, one batch, acked after commit.
-    const writer = createChainWriter(pool);
-    const ingest = createBatchIngest({
-      append: (orgId, rows) => writer.append(orgId, rows),
-      appendMany: (batches) => writer.appendMany(batches),
-      reject: (e) => store.reject(e),
-      concurrency: 2,
-      logger: createLogger({ service: 'audit-test', level: 'silent' }),
-    });
-    const settled: string[] = [];
-    await ingest(
-      EVENTS.map((e): IngestMessage => ({
-        subject: `audit.${e.orgId}.${e.payload.case ?? ''}`,
-        data: toBinary(EventEnvelopeSchema, e),
-        ack: () => void settled.push('ack'),
-        nak: () => void settled.push('nak'),
-      })),
-    );
-    assert.deepEqual(
-      settled,
-      EVENTS.map(() => 'ack'),
-    );
+    ({ fx, client } = await startSummaryWorld(EVENTS, NOW));
   });
   after(() => fx?.stop());
 

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fortress/audit/v1/audit.proto.
  */
 export const file_fortress_audit_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mb3J0cmVzcy9hdWRpdC92MS9hdWRpdC5wcm90bxIRZm9ydHJlc3MuYXVkaXQudjEiiQQKC0F1ZGl0UmVjb3JkEhAKCGV2ZW50X2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYBiABKAkSLAoHcHJvZHVjdBgHIAEoDjIbLmZvcnRyZXNzLmNvbW1vbi52MS5Qcm9kdWN0EigKBWFjdG9yGAggASgLMhkuZm9ydHJlc3MuZXZlbnRzLnYxLkFjdG9yEg4KBmFjdGlvbhgJIAEoCRIQCghyZXNvdXJjZRgKIAEoCRIuCghkZWNpc2lvbhgLIAEoDjIcLmZvcnRyZXNzLmNvbW1vbi52MS5EZWNpc2lvbhIrCgdyZWFzb25zGAwgAygLMhouZm9ydHJlc3MuY29tbW9uLnYxLlJlYXNvbhISCgpsYXRlbmN5X3VzGA0gASgNEhIKCnJlcXVlc3RfaWQYDiABKAkSEAoIdHJhY2VfaWQYDyABKAkSEwoLc3RhdHVzX2NvZGUYECABKA0SMAoFZXZlbnQYESABKAsyIS5mb3J0cmVzcy5ldmVudHMudjEuRXZlbnRFbnZlbG9wZSL1AQoMUXVlcnlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgRwYWdlGAcgASgLMh8uZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0ImwKDVF1ZXJ5UmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLmZvcnRyZXNzLmF1ZGl0LnYxLkF1ZGl0UmVjb3JkEioKBHBhZ2UYAiABKAsyHC5mb3J0cmVzcy5jb21tb24udjEuUGFnZUluZm8iHwoNVmVyaWZ5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkipwEKDlZlcmlmeVJlc3BvbnNlEgoKAm9rGAEgASgIEhcKD3JlY29yZHNfY2hlY2tlZBgCIAEoBBIaChJmaXJzdF9iYWRfc2VxdWVuY2UYAyABKAQSDwoHcHJvYmxlbRgEIAEoCRIOCgZyZWFzb24YBSABKAkSFgoOZmlyc3Rfc2VxdWVuY2UYBiABKAQSGwoTY2hlY2twb2ludHNfY2hlY2tlZBgHIAEoBCJ8ChNRdWVyeUNoYW5nZXNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRITCgtlbnRpdHlfdHlwZRgCIAEoCRIRCgllbnRpdHlfaWQYAyABKAkSLQoEcGFnZRgEIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJzChRRdWVyeUNoYW5nZXNSZXNwb25zZRIvCgdyZWNvcmRzGAEgAygLMh4uZm9ydHJlc3MuYXVkaXQudjEuQXVkaXRSZWNvcmQSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyL4AQoNRXhwb3J0UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLwoGZm9ybWF0GAIgASgOMh8uZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0Rm9ybWF0EgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAcgASgJIh4KDkV4cG9ydFJlc3BvbnNlEgwKBGRhdGEYASABKAwiZwoJUmV0ZW50aW9uEg4KBm9yZ19pZBgBIAEoCRImCgR0aWVyGAIgASgOMhguZm9ydHJlc3MuY29tbW9uLnYxLlRpZXISDgoGcGVyaW9kGAMgASgJEhIKCmlzX2RlZmF1bHQYBCABKAgiXwoTU2V0UmV0ZW50aW9uUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEhAKCGFjdG9yX2lkGAMgASgJIkcKFFNldFJldGVudGlvblJlc3BvbnNlEi8KCXJldGVudGlvbhgBIAEoCzIcLmZvcnRyZXNzLmF1ZGl0LnYxLlJldGVudGlvbiIlChNHZXRSZXRlbnRpb25SZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSJHChRHZXRSZXRlbnRpb25SZXNwb25zZRIvCglyZXRlbnRpb24YASABKAsyHC5mb3J0cmVzcy5hdWRpdC52MS5SZXRlbnRpb24ikQEKFVN1bW1hcml6ZVVzYWdlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSEgoKcGF0X2tleV9pZBgCIAEoCRIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KCk1vZGVsVXNhZ2USDQoFbW9kZWwYASABKAkSEAoIcmVxdWVzdHMYAiABKAQSKAoFdXNhZ2UYAyABKAsyGS5mb3J0cmVzcy5jb21tb24udjEuVXNhZ2USFgoOc3BlbmRfbWljcm91c2QYBCABKAQigQIKFlN1bW1hcml6ZVVzYWdlUmVzcG9uc2USKQoFc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXF1ZXN0cxgDIAEoBBIoCgV1c2FnZRgEIAEoCzIZLmZvcnRyZXNzLmNvbW1vbi52MS5Vc2FnZRIWCg5zcGVuZF9taWNyb3VzZBgFIAEoBBItCgZtb2RlbHMYBiADKAsyHS5mb3J0cmVzcy5hdWRpdC52MS5Nb2RlbFVzYWdlEg4KBmRlbmllZBgHIAEoBCpiCgxFeHBvcnRGb3JtYXQSHQoZRVhQT1JUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhUKEUVYUE9SVF9GT1JNQVRfQ1NWEAESHAoYRVhQT1JUX0ZPUk1BVF9KU09OX0xJTkVTEAIyhAUKDEF1ZGl0U2VydmljZRJKCgVRdWVyeRIfLmZvcnRyZXNzLmF1ZGl0LnYxLlF1ZXJ5UmVxdWVzdBogLmZvcnRyZXNzLmF1ZGl0LnYxLlF1ZXJ5UmVzcG9uc2USTQoGVmVyaWZ5EiAuZm9ydHJlc3MuYXVkaXQudjEuVmVyaWZ5UmVxdWVzdBohLmZvcnRyZXNzLmF1ZGl0LnYxLlZlcmlmeVJlc3BvbnNlEl8KDFF1ZXJ5Q2hhbmdlcxImLmZvcnRyZXNzLmF1ZGl0LnYxLlF1ZXJ5Q2hhbmdlc1JlcXVlc3QaJy5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeUNoYW5nZXNSZXNwb25zZRJPCgZFeHBvcnQSIC5mb3J0cmVzcy5hdWRpdC52MS5FeHBvcnRSZXF1ZXN0GiEuZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0UmVzcG9uc2UwARJfCgxTZXRSZXRlbnRpb24SJi5mb3J0cmVzcy5hdWRpdC52MS5TZXRSZXRlbnRpb25SZXF1ZXN0GicuZm9ydHJlc3MuYXVkaXQudjEuU2V0UmV0ZW50aW9uUmVzcG9uc2USXwoMR2V0UmV0ZW50aW9uEiYuZm9ydHJlc3MuYXVkaXQudjEuR2V0UmV0ZW50aW9uUmVxdWVzdBonLmZvcnRyZXNzLmF1ZGl0LnYxLkdldFJldGVudGlvblJlc3BvbnNlEmUKDlN1bW1hcml6ZVVzYWdlEiguZm9ydHJlc3MuYXVkaXQudjEuU3VtbWFyaXplVXNhZ2VSZXF1ZXN0GikuZm9ydHJlc3MuYXVkaXQudjEuU3VtbWFyaXplVXNhZ2VSZXNwb25zZWIGcHJvdG8z", [file_fortress_common_v1_common, file_fortress_events_v1_events, file_google_protobuf_timestamp]);
+  fileDesc("Ch1mb3J0cmVzcy9hdWRpdC92MS9hdWRpdC5wcm90bxIRZm9ydHJlc3MuYXVkaXQudjEiiQQKC0F1ZGl0UmVjb3JkEhAKCGV2ZW50X2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYBiABKAkSLAoHcHJvZHVjdBgHIAEoDjIbLmZvcnRyZXNzLmNvbW1vbi52MS5Qcm9kdWN0EigKBWFjdG9yGAggASgLMhkuZm9ydHJlc3MuZXZlbnRzLnYxLkFjdG9yEg4KBmFjdGlvbhgJIAEoCRIQCghyZXNvdXJjZRgKIAEoCRIuCghkZWNpc2lvbhgLIAEoDjIcLmZvcnRyZXNzLmNvbW1vbi52MS5EZWNpc2lvbhIrCgdyZWFzb25zGAwgAygLMhouZm9ydHJlc3MuY29tbW9uLnYxLlJlYXNvbhISCgpsYXRlbmN5X3VzGA0gASgNEhIKCnJlcXVlc3RfaWQYDiABKAkSEAoIdHJhY2VfaWQYDyABKAkSEwoLc3RhdHVzX2NvZGUYECABKA0SMAoFZXZlbnQYESABKAsyIS5mb3J0cmVzcy5ldmVudHMudjEuRXZlbnRFbnZlbG9wZSL1AQoMUXVlcnlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgRwYWdlGAcgASgLMh8uZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0ImwKDVF1ZXJ5UmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLmZvcnRyZXNzLmF1ZGl0LnYxLkF1ZGl0UmVjb3JkEioKBHBhZ2UYAiABKAsyHC5mb3J0cmVzcy5jb21tb24udjEuUGFnZUluZm8iHwoNVmVyaWZ5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkipwEKDlZlcmlmeVJlc3BvbnNlEgoKAm9rGAEgASgIEhcKD3JlY29yZHNfY2hlY2tlZBgCIAEoBBIaChJmaXJzdF9iYWRfc2VxdWVuY2UYAyABKAQSDwoHcHJvYmxlbRgEIAEoCRIOCgZyZWFzb24YBSABKAkSFgoOZmlyc3Rfc2VxdWVuY2UYBiABKAQSGwoTY2hlY2twb2ludHNfY2hlY2tlZBgHIAEoBCJ8ChNRdWVyeUNoYW5nZXNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRITCgtlbnRpdHlfdHlwZRgCIAEoCRIRCgllbnRpdHlfaWQYAyABKAkSLQoEcGFnZRgEIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJzChRRdWVyeUNoYW5nZXNSZXNwb25zZRIvCgdyZWNvcmRzGAEgAygLMh4uZm9ydHJlc3MuYXVkaXQudjEuQXVkaXRSZWNvcmQSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyL4AQoNRXhwb3J0UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLwoGZm9ybWF0GAIgASgOMh8uZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0Rm9ybWF0EgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAcgASgJIh4KDkV4cG9ydFJlc3BvbnNlEgwKBGRhdGEYASABKAwiZwoJUmV0ZW50aW9uEg4KBm9yZ19pZBgBIAEoCRImCgR0aWVyGAIgASgOMhguZm9ydHJlc3MuY29tbW9uLnYxLlRpZXISDgoGcGVyaW9kGAMgASgJEhIKCmlzX2RlZmF1bHQYBCABKAgiXwoTU2V0UmV0ZW50aW9uUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEhAKCGFjdG9yX2lkGAMgASgJIkcKFFNldFJldGVudGlvblJlc3BvbnNlEi8KCXJldGVudGlvbhgBIAEoCzIcLmZvcnRyZXNzLmF1ZGl0LnYxLlJldGVudGlvbiIlChNHZXRSZXRlbnRpb25SZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSJHChRHZXRSZXRlbnRpb25SZXNwb25zZRIvCglyZXRlbnRpb24YASABKAsyHC5mb3J0cmVzcy5hdWRpdC52MS5SZXRlbnRpb24ikQEKFVN1bW1hcml6ZVVzYWdlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSEgoKcGF0X2tleV9pZBgCIAEoCRIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KCk1vZGVsVXNhZ2USDQoFbW9kZWwYASABKAkSEAoIcmVxdWVzdHMYAiABKAQSKAoFdXNhZ2UYAyABKAsyGS5mb3J0cmVzcy5jb21tb24udjEuVXNhZ2USFgoOc3BlbmRfbWljcm91c2QYBCABKAQigQIKFlN1bW1hcml6ZVVzYWdlUmVzcG9uc2USKQoFc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXF1ZXN0cxgDIAEoBBIoCgV1c2FnZRgEIAEoCzIZLmZvcnRyZXNzLmNvbW1vbi52MS5Vc2FnZRIWCg5zcGVuZF9taWNyb3VzZBgFIAEoBBItCgZtb2RlbHMYBiADKAsyHS5mb3J0cmVzcy5hdWRpdC52MS5Nb2RlbFVzYWdlEg4KBmRlbmllZBgHIAEoBCKBAQoZU3VtbWFyaXplVG9vbENhbGxzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSKQoFc2luY2UYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKKAQoOVG9vbENhbGxDb3VudHMSDQoFY2FsbHMYASABKAQSDwoHYWxsb3dlZBgCIAEoBBIOCgZkZW5pZWQYAyABKAQSEQoJc3VjY2VlZGVkGAQgASgEEhMKC3Rvb2xfZXJyb3JzGAUgASgEEhAKCHJlamVjdGVkGAYgASgEEg4KBmZhaWxlZBgHIAEoBCJdChJDb25uZWN0b3JUb29sQ2FsbHMSFAoMY29ubmVjdG9yX2lkGAEgASgJEjEKBmNvdW50cxgCIAEoCzIhLmZvcnRyZXNzLmF1ZGl0LnYxLlRvb2xDYWxsQ291bnRzImIKCVRvb2xDYWxscxIMCgR0b29sGAEgASgJEhQKDGNvbm5lY3Rvcl9pZBgCIAEoCRIxCgZjb3VudHMYAyABKAsyIS5mb3J0cmVzcy5hdWRpdC52MS5Ub29sQ2FsbENvdW50cyKMAgoaU3VtbWFyaXplVG9vbENhbGxzUmVzcG9uc2USKQoFc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgV0b3RhbBgDIAEoCzIhLmZvcnRyZXNzLmF1ZGl0LnYxLlRvb2xDYWxsQ291bnRzEjkKCmNvbm5lY3RvcnMYBCADKAsyJS5mb3J0cmVzcy5hdWRpdC52MS5Db25uZWN0b3JUb29sQ2FsbHMSKwoFdG9vbHMYBSADKAsyHC5mb3J0cmVzcy5hdWRpdC52MS5Ub29sQ2FsbHMqYgoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIVChFFWFBPUlRfRk9STUFUX0NTVhABEhwKGEVYUE9SVF9GT1JNQVRfSlNPTl9MSU5FUxACMvcFCgxBdWRpdFNlcnZpY2USSgoFUXVlcnkSHy5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlcXVlc3QaIC5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlc3BvbnNlEk0KBlZlcmlmeRIgLmZvcnRyZXNzLmF1ZGl0LnYxLlZlcmlmeVJlcXVlc3QaIS5mb3J0cmVzcy5hdWRpdC52MS5WZXJpZnlSZXNwb25zZRJfCgxRdWVyeUNoYW5nZXMSJi5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeUNoYW5nZXNSZXF1ZXN0GicuZm9ydHJlc3MuYXVkaXQudjEuUXVlcnlDaGFuZ2VzUmVzcG9uc2USTwoGRXhwb3J0EiAuZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0UmVxdWVzdBohLmZvcnRyZXNzLmF1ZGl0LnYxLkV4cG9ydFJlc3BvbnNlMAESXwoMU2V0UmV0ZW50aW9uEiYuZm9ydHJlc3MuYXVkaXQudjEuU2V0UmV0ZW50aW9uUmVxdWVzdBonLmZvcnRyZXNzLmF1ZGl0LnYxLlNldFJldGVudGlvblJlc3BvbnNlEl8KDEdldFJldGVudGlvbhImLmZvcnRyZXNzLmF1ZGl0LnYxLkdldFJldGVudGlvblJlcXVlc3QaJy5mb3J0cmVzcy5hdWRpdC52MS5HZXRSZXRlbnRpb25SZXNwb25zZRJlCg5TdW1tYXJpemVVc2FnZRIoLmZvcnRyZXNzLmF1ZGl0LnYxLlN1bW1hcml6ZVVzYWdlUmVxdWVzdBopLmZvcnRyZXNzLmF1ZGl0LnYxLlN1bW1hcml6ZVVzYWdlUmVzcG9uc2UScQoSU3VtbWFyaXplVG9vbENhbGxzEiwuZm9ydHJlc3MuYXVkaXQudjEuU3VtbWFyaXplVG9vbENhbGxzUmVxdWVzdBotLmZvcnRyZXNzLmF1ZGl0LnYxLlN1bW1hcml6ZVRvb2xDYWxsc1Jlc3BvbnNlYgZwcm90bzM", [file_fortress_common_v1_common, file_fortress_events_v1_events, file_google_protobuf_timestamp]);
 
 /**
  * AuditRecord is one row of the audit log: a decision, an outcome or a change.
@@ -641,6 +641,202 @@ export const SummarizeUsageResponseSchema: GenMessage<SummarizeUsageResponse> = 
   messageDesc(file_fortress_audit_v1_audit, 16);
 
 /**
+ * @generated from message fortress.audit.v1.SummarizeToolCallsRequest
+ */
+export type SummarizeToolCallsRequest = Message<"fortress.audit.v1.SummarizeToolCallsRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * Inclusive; unset: the start of the current calendar month in UTC.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 2;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * Exclusive; unset: now.
+   *
+   * @generated from field: google.protobuf.Timestamp until = 3;
+   */
+  until?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fortress.audit.v1.SummarizeToolCallsRequest.
+ * Use `create(SummarizeToolCallsRequestSchema)` to create a new message.
+ */
+export const SummarizeToolCallsRequestSchema: GenMessage<SummarizeToolCallsRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 17);
+
+/**
+ * ToolCallCounts counts MCP tools/call requests. A call is counted once, by its decision
+ * record (action "mcp:tools.call"), so calls = allowed + denied. How an allowed call ended is
+ * read from its outcome record, in the window of the outcome's own time: an allowed call whose
+ * outcome is not recorded (yet) is in none of succeeded, tool_errors, rejected and failed.
+ *
+ * @generated from message fortress.audit.v1.ToolCallCounts
+ */
+export type ToolCallCounts = Message<"fortress.audit.v1.ToolCallCounts"> & {
+  /**
+   * @generated from field: uint64 calls = 1;
+   */
+  calls: bigint;
+
+  /**
+   * @generated from field: uint64 allowed = 2;
+   */
+  allowed: bigint;
+
+  /**
+   * Denied (by identity, posture or policy, or failing closed): it never reached a connector.
+   *
+   * @generated from field: uint64 denied = 3;
+   */
+  denied: bigint;
+
+  /**
+   * The connector answered and its result was returned (status 200, no error).
+   *
+   * @generated from field: uint64 succeeded = 4;
+   */
+  succeeded: bigint;
+
+  /**
+   * The connector answered with an error result (isError: e.g. the SaaS found no such ticket).
+   *
+   * @generated from field: uint64 tool_errors = 5;
+   */
+  toolErrors: bigint;
+
+  /**
+   * Allowed, then refused by the edge as invalid (status 4xx): an unknown tool, or arguments
+   * too large or not matching the tool's input schema.
+   *
+   * @generated from field: uint64 rejected = 6;
+   */
+  rejected: bigint;
+
+  /**
+   * Allowed, then failed (status 5xx): no credential or no vault, the connector unavailable,
+   * or a result that could not be redacted.
+   *
+   * @generated from field: uint64 failed = 7;
+   */
+  failed: bigint;
+};
+
+/**
+ * Describes the message fortress.audit.v1.ToolCallCounts.
+ * Use `create(ToolCallCountsSchema)` to create a new message.
+ */
+export const ToolCallCountsSchema: GenMessage<ToolCallCounts> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 18);
+
+/**
+ * ConnectorToolCalls is one connector's share of an org's tool calls.
+ *
+ * @generated from message fortress.audit.v1.ConnectorToolCalls
+ */
+export type ConnectorToolCalls = Message<"fortress.audit.v1.ConnectorToolCalls"> & {
+  /**
+   * The tool name up to its first "__".
+   *
+   * @generated from field: string connector_id = 1;
+   */
+  connectorId: string;
+
+  /**
+   * @generated from field: fortress.audit.v1.ToolCallCounts counts = 2;
+   */
+  counts?: ToolCallCounts | undefined;
+};
+
+/**
+ * Describes the message fortress.audit.v1.ConnectorToolCalls.
+ * Use `create(ConnectorToolCallsSchema)` to create a new message.
+ */
+export const ConnectorToolCallsSchema: GenMessage<ConnectorToolCalls> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 19);
+
+/**
+ * ToolCalls is one tool's share of an org's tool calls.
+ *
+ * @generated from message fortress.audit.v1.ToolCalls
+ */
+export type ToolCalls = Message<"fortress.audit.v1.ToolCalls"> & {
+  /**
+   * "<connector>__<action>" as the caller named it (the record's resource without "tool:").
+   * Empty for calls refused before their tool was read (the caller failed authentication).
+   *
+   * @generated from field: string tool = 1;
+   */
+  tool: string;
+
+  /**
+   * @generated from field: string connector_id = 2;
+   */
+  connectorId: string;
+
+  /**
+   * @generated from field: fortress.audit.v1.ToolCallCounts counts = 3;
+   */
+  counts?: ToolCallCounts | undefined;
+};
+
+/**
+ * Describes the message fortress.audit.v1.ToolCalls.
+ * Use `create(ToolCallsSchema)` to create a new message.
+ */
+export const ToolCallsSchema: GenMessage<ToolCalls> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 20);
+
+/**
+ * @generated from message fortress.audit.v1.SummarizeToolCallsResponse
+ */
+export type SummarizeToolCallsResponse = Message<"fortress.audit.v1.SummarizeToolCallsResponse"> & {
+  /**
+   * The window summarised, defaults filled in.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 1;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp until = 2;
+   */
+  until?: Timestamp | undefined;
+
+  /**
+   * @generated from field: fortress.audit.v1.ToolCallCounts total = 3;
+   */
+  total?: ToolCallCounts | undefined;
+
+  /**
+   * Most calls first, then by connector id.
+   *
+   * @generated from field: repeated fortress.audit.v1.ConnectorToolCalls connectors = 4;
+   */
+  connectors: ConnectorToolCalls[];
+
+  /**
+   * Most calls first, then by tool name.
+   *
+   * @generated from field: repeated fortress.audit.v1.ToolCalls tools = 5;
+   */
+  tools: ToolCalls[];
+};
+
+/**
+ * Describes the message fortress.audit.v1.SummarizeToolCallsResponse.
+ * Use `create(SummarizeToolCallsResponseSchema)` to create a new message.
+ */
+export const SummarizeToolCallsResponseSchema: GenMessage<SummarizeToolCallsResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 21);
+
+/**
  * ExportFormat is the encoding of an export.
  *
  * @generated from enum fortress.audit.v1.ExportFormat
@@ -751,6 +947,18 @@ export const AuditService: GenService<{
     methodKind: "unary";
     input: typeof SummarizeUsageRequestSchema;
     output: typeof SummarizeUsageResponseSchema;
+  },
+  /**
+   * An org's MCP tool calls over a window (the same window rules as SummarizeUsage): how many
+   * were allowed and denied and how the allowed ones ended, in total, per connector and per
+   * tool. Other MCP methods (tools/list, initialize, …) are not tool calls.
+   *
+   * @generated from rpc fortress.audit.v1.AuditService.SummarizeToolCalls
+   */
+  summarizeToolCalls: {
+    methodKind: "unary";
+    input: typeof SummarizeToolCallsRequestSchema;
+    output: typeof SummarizeToolCallsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fortress_audit_v1_audit, 0);
