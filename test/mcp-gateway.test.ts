@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import {
   Client as ModernClient,
@@ -8,7 +7,7 @@ import {
 } from '@modelcontextprotocol/client';
 import Ajv from 'ajv';
 import { RedactionKind } from '@fortress/proto/policy/v1/policy_pb';
-import { adminCall, mcpPost, seedMcpOrg, type McpOrg } from './support/mcp.js';
+import { adminCall, legacyClient, mcpPost, seedMcpOrg, type McpOrg } from './support/mcp.js';
 import { eventually, useStack, type TestStack } from './support/stack.js';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -23,17 +22,6 @@ async function listAll(client: LegacyClient) {
     cursor = page.nextCursor;
   } while (cursor);
   return tools;
-}
-
-/** An official 2025-era SDK client connected with an org key. */
-async function legacyClient(stack: TestStack, key: string) {
-  const client = new LegacyClient({ name: 'fortress-test', version: '1.0.0' });
-  await client.connect(
-    new LegacyTransport(new URL(`${stack.edgeUrl}/v1/mcp`), {
-      requestInit: { headers: { 'x-api-key': key } },
-    }),
-  );
-  return client;
 }
 
 describe('MCP Fortress: the gateway with official clients (M1, M2, M5, M6)', () => {

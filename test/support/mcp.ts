@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Product } from '@fortress/proto/common/v1/common_pb';
 import { KeyEnvironment } from '@fortress/proto/identity/v1/identity_pb';
 import { Effect } from '@fortress/proto/policy/v1/policy_pb';
@@ -115,6 +117,17 @@ export async function seedMcpOrg(stack: TestStack): Promise<McpOrg> {
     owner,
     keys: { support: await key('support'), viewer: await key('viewer') },
   };
+}
+
+/** An official 2025-era SDK client connected with an org key. */
+export async function legacyClient(stack: TestStack, key: string): Promise<LegacyClient> {
+  const client = new LegacyClient({ name: 'fortress-test', version: '1.0.0' });
+  await client.connect(
+    new LegacyTransport(new URL(`${stack.edgeUrl}/v1/mcp`), {
+      requestInit: { headers: { 'x-api-key': key } },
+    }),
+  );
+  return client;
 }
 
 /** A raw JSON-RPC POST to /v1/mcp. */
