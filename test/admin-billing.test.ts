@@ -12,6 +12,18 @@ import {
   type TestStack,
 } from './support/stack.js';
 import { adminRest, assertProblem } from './support/admin-rest.js';
+import { legacyClient, seedMcpOrg } from './support/mcp.js';
+
+/** Tool call counts as the metering route shows them (uint64s as strings). */
+interface ToolCallCountsJson {
+  calls: string;
+  allowed: string;
+  denied: string;
+  succeeded: string;
+  tool_errors: string;
+  rejected: string;
+  failed: string;
+}
 
 interface MeteringJson {
   since: string;
@@ -24,12 +36,17 @@ interface MeteringJson {
     models: Array<{ model: string; requests: string; spend_microusd: string }>;
     keys: Array<{ pat_key_id: string; label: string; requests: string; spend_microusd: string }>;
   };
+  mcp: ToolCallCountsJson & {
+    connectors: Array<ToolCallCountsJson & { connector_id: string }>;
+    tools: Array<ToolCallCountsJson & { tool: string; connector_id: string }>;
+  };
 }
 
 /**
  * The admin API's billing (`/api/v1/billing`) and metering (`/api/v1/metering/usage`) end to
- * end: the seeds' worked invoice read back as JSON and as a PDF, and the month's PAT usage
- * and spend across every PAT key of the org after real requests through the gateway.
+ * end: the seeds' worked invoice read back as JSON and as a PDF, the month's PAT usage and
+ * spend across every PAT key of the org, and its MCP tool calls per connector and tool, after
+ * real requests through the gateway.
  */
 describe('admin API: billing and metering', function () {
   this.timeout(120_000);
@@ -207,6 +224,8 @@ describe('admin API: billing and metering', function () {
         ].sort(),
       );
       assert.equal(usage.pat.keys.find((k) => k.pat_key_id === secondId)?.label, 'Second key');
+      // PAT traffic is no tool call.
+      assert.deepEqual([usage.mcp.calls, usage.mcp.denied, usage.mcp.tools], ['0', '0', []]);
       const now = new Date();
       const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
       assert.equal(usage.since, monthStart.toISOString());
@@ -235,6 +254,90 @@ describe('admin API: billing and metering', function () {
         'invalid_request',
       );
       assertProblem(await call('GET', '/metering/usage'), 401, 'missing_token');
+    });
+
+    it("counts this month's MCP tool calls once each, per connector and tool, and how they ended", async () => {
+      const mcpOrg = await seedMcpOrg(stack);
+      const support = await legacyClient(stack, mcpOrg.keys.support);
+      const viewer = await legacyClient(stack, mcpOrg.keys.viewer);
+      try {
+        // Listing is no tool call.
+        await support.listTools();
+        const get = (id: unknown) =>
+          support.callTool({ name: 'zendesk__get_ticket', arguments: { id } });
+        for (const id of [1, 2]) assert.notEqual((await get(id)).isError, true);
+        const list = await support.callTool({ name: 'zendesk__list_tickets', arguments: {} });
+        assert.notEqual(list.isError, true);
+        // Zendesk has no such ticket: the tool answers with an error result.
+        assert.equal((await get(999_999)).isError, true);
+        // Refused by the edge against the tool's input schema, after the allow.
+        await assert.rejects(get('not a number'), /input schema/);
+        // Denied by policy: the role's explicit deny, and a role without the grant.
+        await assert.rejects(
+          support.callTool({ name: 'zendesk__delete_ticket', arguments: { id: 1 } }),
+          /Policy denied/,
+        );
+        await assert.rejects(
+          viewer.callTool({ name: 'zendesk__get_ticket', arguments: { id: 1 } }),
+          /Policy denied/,
+        );
+        // Allowed, then failing at the connector.
+        mcpOrg.zendesk.setDown('503');
+        assert.equal((await get(1)).isError, true);
+      } finally {
+        mcpOrg.zendesk.setDown(false);
+        await Promise.all([support.close(), viewer.close()]);
+        await mcpOrg.zendesk.close();
+      }
+
+      const counts = (
+        calls: number,
+        allowed: number,
+        denied: number,
+        succeeded: number,
+        toolErrors: number,
+        rejected: number,
+        failed: number,
+      ): ToolCallCountsJson => ({
+        calls: String(calls),
+        allowed: String(allowed),
+        denied: String(denied),
+        succeeded: String(succeeded),
+        tool_errors: String(toolErrors),
+        rejected: String(rejected),
+        failed: String(failed),
+      });
+      const all = counts(8, 6, 2, 3, 1, 1, 1);
+      const usage = await eventually(async () => {
+        const r = await call('GET', '/metering/usage', mcpOrg.owner);
+        const m = r.json as unknown as MeteringJson;
+        return r.status === 200 && m.mcp.calls === all.calls && m.mcp.failed === all.failed
+          ? m
+          : undefined;
+      }, 'the tool calls in the metering');
+      const { connectors, tools, ...total } = usage.mcp;
+      assert.deepEqual(total, all);
+      assert.deepEqual(connectors, [{ connector_id: 'zendesk', ...all }]);
+      // Most calls first, then by name.
+      assert.deepEqual(tools, [
+        { tool: 'zendesk__get_ticket', connector_id: 'zendesk', ...counts(6, 5, 1, 2, 1, 1, 1) },
+        { tool: 'zendesk__delete_ticket', connector_id: 'zendesk', ...counts(1, 0, 1, 0, 0, 0, 0) },
+        { tool: 'zendesk__list_tickets', connector_id: 'zendesk', ...counts(1, 1, 0, 1, 0, 0, 0) },
+      ]);
+      assert.equal(usage.pat.requests, '0');
+
+      // Another org's report has none of them; a window before them, neither.
+      const other = await stack.seed();
+      const otherToken = await adminSession(stack, other.orgId, 'admin');
+      const theirs = (await call('GET', '/metering/usage', otherToken))
+        .json as unknown as MeteringJson;
+      assert.deepEqual([theirs.mcp.calls, theirs.mcp.tools], ['0', []]);
+      const before = await call(
+        'GET',
+        '/metering/usage?since=2020-01-01T00:00:00Z&until=2020-02-01T00:00:00Z',
+        mcpOrg.owner,
+      );
+      assert.equal((before.json as unknown as MeteringJson).mcp.calls, '0');
     });
   });
 });

@@ -4,9 +4,12 @@ import type { Client } from '@connectrpc/connect';
 import {
   ModelUsageSchema,
   SummarizeUsageResponseSchema,
+  ToolCallCountsSchema,
   type AuditService,
   type ModelUsage,
+  type SummarizeToolCallsResponse,
   type SummarizeUsageResponse,
+  type ToolCallCounts,
 } from '@fortress/proto/audit/v1/audit_pb';
 import { UsageSchema, type Usage } from '@fortress/proto/common/v1/common_pb';
 import type { PolicyAdminService } from '@fortress/proto/policy/v1/policy_pb';
@@ -79,6 +82,32 @@ function bySpend<T>(key: (t: T) => [bigint, string]) {
   };
 }
 
+/** One set of tool call counts as JSON fields (uint64s as strings, as protobuf JSON has them). */
+const countsJson = (c: ToolCallCounts | undefined) =>
+  toJson(ToolCallCountsSchema, c ?? create(ToolCallCountsSchema), JSON_OUT) as Record<
+    string,
+    string
+  >;
+
+/**
+ * The org's tool calls as the report shows them: the counts flat beside the connector id or
+ * tool name they belong to, in the audit service's order (most calls first, then by name).
+ */
+export function toolCallsJson(s: SummarizeToolCallsResponse) {
+  return {
+    ...countsJson(s.total),
+    connectors: s.connectors.map((c) => ({
+      connector_id: c.connectorId,
+      ...countsJson(c.counts),
+    })),
+    tools: s.tools.map((t) => ({
+      tool: t.tool,
+      connector_id: t.connectorId,
+      ...countsJson(t.counts),
+    })),
+  };
+}
+
 /** `fn` over `items`, at most `limit` at a time, results in order. */
 async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>) {
   const out = new Array<R>(items.length);
@@ -91,14 +120,17 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise
 }
 
 /**
- * The seeds' `GET /api/v1/metering/usage`: the org's usage and spend over a window (by default
- * the current calendar month in UTC, the month spend caps cover) — PAT Fortress requests,
- * denies, tokens and estimated spend, in total, per model and per PAT key. Every PAT key the
- * org has or had is counted (the policy's limits, revoked ones included, and the vault's
- * Anthropic keys), each summarised by the audit service over the same window.
+ * The seeds' `GET /api/v1/metering/usage`: the org's usage over a window (by default the
+ * current calendar month in UTC, the month spend caps cover), both products side by side.
  *
- * MCP tool calls are not here: the audit service has no RPC that counts an org's records by
- * action, and paging through a month of the audit log per request would not scale.
+ * - `pat`: PAT Fortress requests, denies, tokens and estimated spend, in total, per model and
+ *   per PAT key. Every PAT key the org has or had is counted (the policy's limits, revoked
+ *   ones included, and the vault's Anthropic keys), each summarised by the audit service.
+ * - `mcp`: MCP tool calls, allowed and denied, and how the allowed ones ended, in total, per
+ *   connector and per tool — one aggregate over the org's audit log (SummarizeToolCalls),
+ *   which counts each call once, by its decision.
+ *
+ * Every summary is asked for the same window, so the sections describe the same period.
  */
 export function createMeteringRoutes(deps: MeteringRoutesDeps): AdminRoute[] {
   const { audit, policyAdmin, vaultAdmin } = deps;
@@ -131,7 +163,10 @@ export function createMeteringRoutes(deps: MeteringRoutesDeps): AdminRoute[] {
         const until = queryTime(query, 'until') ?? timestampFromDate(at);
         if (timestampDate(since) >= timestampDate(until))
           throw new ProblemError(problems.badRequest('since must be before until', 'since'));
-        const keys = await patKeysOf(admin.orgId);
+        const [toolCalls, keys] = await Promise.all([
+          audit.summarizeToolCalls({ orgId: admin.orgId, since, until }, opts),
+          patKeysOf(admin.orgId),
+        ]);
         // One window for every key, so the parts add up.
         const parts = await mapLimited(keys, PARALLEL, ([patKeyId]) =>
           audit.summarizeUsage({ orgId: admin.orgId, patKeyId, since, until }, opts),
@@ -154,6 +189,7 @@ export function createMeteringRoutes(deps: MeteringRoutesDeps): AdminRoute[] {
             since: timestampDate(since).toISOString(),
             until: timestampDate(until).toISOString(),
             pat: { ...pat, keys: perKey },
+            mcp: toolCallsJson(toolCalls),
           },
         };
       },

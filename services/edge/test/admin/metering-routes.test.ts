@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { create } from '@bufbuild/protobuf';
-import { SummarizeUsageResponseSchema } from '@fortress/proto/audit/v1/audit_pb';
-import { sumUsage } from '../../src/admin/metering-routes.js';
+import {
+  SummarizeToolCallsResponseSchema,
+  SummarizeUsageResponseSchema,
+} from '@fortress/proto/audit/v1/audit_pb';
+import { sumUsage, toolCallsJson } from '../../src/admin/metering-routes.js';
 
 const part = (requests: bigint, denied: bigint, models: Array<[string, bigint, bigint, bigint]>) =>
   create(SummarizeUsageResponseSchema, {
@@ -59,5 +62,42 @@ describe('sumUsage', () => {
     assert.equal(total.spendMicrousd, 0n);
     assert.equal(total.usage?.inputTokens, 0n);
     assert.deepEqual(total.models, []);
+  });
+});
+
+describe('toolCallsJson', () => {
+  const zeros = {
+    calls: '0',
+    allowed: '0',
+    denied: '0',
+    succeeded: '0',
+    tool_errors: '0',
+    rejected: '0',
+    failed: '0',
+  };
+
+  it('puts the counts beside their connector and tool, snake_case, uint64s as strings', () => {
+    const counts = { calls: 3n, allowed: 2n, denied: 1n, succeeded: 1n, failed: 1n };
+    const json = toolCallsJson(
+      create(SummarizeToolCallsResponseSchema, {
+        total: counts,
+        connectors: [{ connectorId: 'zendesk', counts }],
+        tools: [{ tool: 'zendesk__get_ticket', connectorId: 'zendesk', counts }],
+      }),
+    );
+    const shown = { ...zeros, calls: '3', allowed: '2', denied: '1', succeeded: '1', failed: '1' };
+    assert.deepEqual(json, {
+      ...shown,
+      connectors: [{ connector_id: 'zendesk', ...shown }],
+      tools: [{ tool: 'zendesk__get_ticket', connector_id: 'zendesk', ...shown }],
+    });
+  });
+
+  it('shows zeros, not nothing, for an org without tool calls', () => {
+    assert.deepEqual(toolCallsJson(create(SummarizeToolCallsResponseSchema)), {
+      ...zeros,
+      connectors: [],
+      tools: [],
+    });
   });
 });
