@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { envelope } from '@fortress/kit/event-bus';
 import { inTenant } from '@fortress/kit/pg';
@@ -14,7 +14,14 @@ import type { EventEnvelope } from '@fortress/proto/events/v1/events_pb';
 import type { PgFixture } from '../../../../packages/kit/test/support/pg-fixture.js';
 import { TOOL_CALLS_SQL } from '../../src/adapters/pg/tool-call-repo.js';
 import { TOOL_CALL_COUNTS } from '../../src/domain/tool-calls.js';
-import { startSummaryWorld } from '../support/summary-world.js';
+import {
+  INVALID_WINDOWS,
+  NOW,
+  SINCE,
+  startSummaryWorld,
+  ts,
+  UNTIL,
+} from '../support/summary-world.js';
 
 const ORG_A = 'org_toolsa';
 const ORG_B = 'org_toolsb';
@@ -22,14 +29,8 @@ const GET = 'zendesk__get_ticket';
 const LIST = 'zendesk__list_tickets';
 const DELETE = 'zendesk__delete_ticket';
 const ISSUE = 'github__create_issue';
-/** The service's clock: the middle of November, so the default window is Nov 1 to now. */
-const NOW = new Date('2026-11-16T12:00:00Z');
-/** The explicit window of most cases. */
-const SINCE = '2026-10-10T00:00:00Z';
-const UNTIL = '2026-10-20T00:00:00Z';
 
 let requests = 0;
-const ts = (iso: string): Timestamp => timestampFromDate(new Date(iso));
 
 /** What a call's decision and outcome share, as the edge fills them in. */
 function record(orgId: string, resource: string, at: string, action: string, requestId: string) {
@@ -159,7 +160,7 @@ describe('AuditService.SummarizeToolCalls', function () {
   let client: Client<typeof AuditService>;
 
   before(async () => {
-    ({ fx, client } = await startSummaryWorld(EVENTS, NOW));
+    ({ fx, client } = await startSummaryWorld(EVENTS));
   });
   after(() => fx?.stop());
 
@@ -258,31 +259,7 @@ describe('AuditService.SummarizeToolCalls', function () {
     { name: 'no org id', req: { orgId: '' }, field: 'org_id' },
     { name: 'a malformed org id', req: { orgId: "org_x'--" }, field: 'org_id' },
     { name: 'an id of another kind as the org', req: { orgId: 'pat_k1' }, field: 'org_id' },
-    {
-      name: 'an empty window',
-      req: { orgId: ORG_A, since: ts(SINCE), until: ts(SINCE) },
-      field: 'since',
-    },
-    {
-      name: 'since after until',
-      req: { orgId: ORG_A, since: ts(UNTIL), until: ts(SINCE) },
-      field: 'since',
-    },
-    {
-      name: 'since after now with until open',
-      req: { orgId: ORG_A, since: ts('2026-11-17T00:00:00Z') },
-      field: 'since',
-    },
-    {
-      name: 'a since before 1970',
-      req: { orgId: ORG_A, since: { seconds: -1n, nanos: 0 } },
-      field: 'since',
-    },
-    {
-      name: 'an until past year 9999',
-      req: { orgId: ORG_A, until: { seconds: 253_402_300_800n, nanos: 0 } },
-      field: 'until',
-    },
+    ...INVALID_WINDOWS.map((w) => ({ ...w, req: { orgId: ORG_A, ...w.window } })),
   ];
   for (const c of invalid)
     it(`refuses ${c.name} as invalid ${c.field}`, async () => {

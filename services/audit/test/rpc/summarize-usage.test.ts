@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { timestampFromDate, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { envelope } from '@fortress/kit/event-bus';
 import { inTenant } from '@fortress/kit/pg';
@@ -8,7 +8,14 @@ import { Decision, PrincipalKind, Product, UsageSchema } from '@fortress/proto/c
 import type { PgFixture } from '../../../../packages/kit/test/support/pg-fixture.js';
 import { USAGE_BY_MODEL_SQL } from '../../src/adapters/pg/usage-repo.js';
 import { TOKEN_FIELDS, type TokenCounts } from '../../src/domain/pat-usage.js';
-import { startSummaryWorld } from '../support/summary-world.js';
+import {
+  INVALID_WINDOWS,
+  NOW,
+  SINCE,
+  startSummaryWorld,
+  ts,
+  UNTIL,
+} from '../support/summary-world.js';
 
 const ORG_A = 'org_usagea';
 const ORG_B = 'org_usageb';
@@ -21,14 +28,8 @@ const CREATE = 'pat:messages.create';
 const COUNT_TOKENS = 'pat:messages.count_tokens';
 /** Above 2^53: sums must stay exact all the way from the stored JSON strings. */
 const HUGE = 9_007_199_254_740_993n;
-/** The service's clock: the middle of November, so the default window is Nov 1 to now. */
-const NOW = new Date('2026-11-16T12:00:00Z');
-/** The explicit window of most cases. */
-const SINCE = '2026-10-10T00:00:00Z';
-const UNTIL = '2026-10-20T00:00:00Z';
 
 let requests = 0;
-const ts = (iso: string): Timestamp => timestampFromDate(new Date(iso));
 
 /** What a PAT request's decision and outcome events share, as the edge fills them in. */
 function request(orgId: string, patKeyId: string, model: string, at: string, action: string) {
@@ -158,7 +159,7 @@ describe('AuditService.SummarizeUsage', function () {
   let client: Client<typeof AuditService>;
 
   before(async () => {
-    ({ fx, client } = await startSummaryWorld(EVENTS, NOW));
+    ({ fx, client } = await startSummaryWorld(EVENTS));
   });
   after(() => fx?.stop());
 
@@ -288,41 +289,7 @@ describe('AuditService.SummarizeUsage', function () {
       req: { orgId: ORG_A, patKeyId: 'key_abc' },
       field: 'pat_key_id',
     },
-    {
-      name: 'an empty window',
-      req: { orgId: ORG_A, patKeyId: KEY1, since: ts(SINCE), until: ts(SINCE) },
-      field: 'since',
-    },
-    {
-      name: 'since after until',
-      req: { orgId: ORG_A, patKeyId: KEY1, since: ts(UNTIL), until: ts(SINCE) },
-      field: 'since',
-    },
-    {
-      name: 'since after now with until open',
-      req: { orgId: ORG_A, patKeyId: KEY1, since: ts('2026-11-17T00:00:00Z') },
-      field: 'since',
-    },
-    {
-      name: 'until before the month start with since open',
-      req: { orgId: ORG_A, patKeyId: KEY1, until: ts('2026-10-31T00:00:00Z') },
-      field: 'since',
-    },
-    {
-      name: 'a since before 1970',
-      req: { orgId: ORG_A, patKeyId: KEY1, since: { seconds: -1n, nanos: 0 } },
-      field: 'since',
-    },
-    {
-      name: 'an until past year 9999',
-      req: { orgId: ORG_A, patKeyId: KEY1, until: { seconds: 253_402_300_800n, nanos: 0 } },
-      field: 'until',
-    },
-    {
-      name: 'an until with out-of-range nanos',
-      req: { orgId: ORG_A, patKeyId: KEY1, until: { seconds: 1n, nanos: 1_000_000_000 } },
-      field: 'until',
-    },
+    ...INVALID_WINDOWS.map((w) => ({ ...w, req: { orgId: ORG_A, patKeyId: KEY1, ...w.window } })),
   ];
   for (const c of invalid)
     it(`refuses ${c.name} as invalid ${c.field}`, async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { toBinary } from '@bufbuild/protobuf';
+import { timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { Client } from '@connectrpc/connect';
 import { createLogger } from '@fortress/kit/log';
 import type { AuditService } from '@fortress/proto/audit/v1/audit_pb';
@@ -18,6 +19,45 @@ import { createBatchIngest, type IngestMessage } from '../../src/ingest/batch-in
 import { createAuditRpc } from '../../src/rpc/audit-service.js';
 import { auditClient } from './audit-client.js';
 
+/** The service's clock in the summary tests: mid-November, so the default window is Nov 1 to now. */
+export const NOW = new Date('2026-11-16T12:00:00Z');
+/** The explicit window of most cases. */
+export const SINCE = '2026-10-10T00:00:00Z';
+export const UNTIL = '2026-10-20T00:00:00Z';
+
+/** A time as a protobuf Timestamp. */
+export const ts = (iso: string): Timestamp => timestampFromDate(new Date(iso));
+
+/**
+ * Windows every usage summary refuses as invalid (the rules of usageWindow), with the field
+ * each is blamed on, for a service clock of NOW.
+ */
+export const INVALID_WINDOWS = [
+  { name: 'an empty window', window: { since: ts(SINCE), until: ts(SINCE) }, field: 'since' },
+  { name: 'since after until', window: { since: ts(UNTIL), until: ts(SINCE) }, field: 'since' },
+  {
+    name: 'since after now with until open',
+    window: { since: ts('2026-11-17T00:00:00Z') },
+    field: 'since',
+  },
+  {
+    name: 'until before the month start with since open',
+    window: { until: ts('2026-10-31T00:00:00Z') },
+    field: 'since',
+  },
+  { name: 'a since before 1970', window: { since: { seconds: -1n, nanos: 0 } }, field: 'since' },
+  {
+    name: 'an until past year 9999',
+    window: { until: { seconds: 253_402_300_800n, nanos: 0 } },
+    field: 'until',
+  },
+  {
+    name: 'an until with out-of-range nanos',
+    window: { until: { seconds: 1n, nanos: 1_000_000_000 } },
+    field: 'until',
+  },
+];
+
 /** The audit schema holding a set of events, and an AuditService client over it. */
 export interface SummaryWorld {
   fx: PgFixture;
@@ -28,10 +68,9 @@ export interface SummaryWorld {
 
 /**
  * Starts PostgreSQL with the audit schema and writes `events` the way the JetStream consumer
- * does (wire bytes, one batch, acked after commit); the service's clock says `now`, which
- * places a window left open.
+ * does (wire bytes, one batch, acked after commit); the service's clock says NOW.
  */
-export async function startSummaryWorld(events: EventEnvelope[], now: Date): Promise<SummaryWorld> {
+export async function startSummaryWorld(events: EventEnvelope[]): Promise<SummaryWorld> {
   const fx = await startPgFixture(['audit']);
   const pool = fx.runtimePool('audit');
   const store = createAuditStore(pool);
@@ -41,7 +80,7 @@ export async function startSummaryWorld(events: EventEnvelope[], now: Date): Pro
     usage: createUsageRepo(pool),
     toolCalls: createToolCallRepo(pool),
     verify: () => Promise.reject(new Error('not used here')),
-    now: () => now,
+    now: () => NOW,
   });
   const writer = createChainWriter(pool);
   const ingest = createBatchIngest({

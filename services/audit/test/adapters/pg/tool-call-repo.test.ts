@@ -2,18 +2,17 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { envelope } from '@fortress/kit/event-bus';
-import { inTenant } from '@fortress/kit/pg';
 import { Decision, Product } from '@fortress/proto/common/v1/common_pb';
 import type pg from 'pg';
 import {
   startPgFixture,
   type PgFixture,
 } from '../../../../../packages/kit/test/support/pg-fixture.js';
-import { createChainWriter } from '../../../src/adapters/pg/chain-writer.js';
 import { createToolCallRepo, TOOL_CALLS_SQL } from '../../../src/adapters/pg/tool-call-repo.js';
 import { toAuditRow, type AuditRow } from '../../../src/domain/audit-row.js';
 import { microsOf } from '../../../src/domain/pat-usage.js';
 import { migrationsAfter, migrationsUpTo, provisionAudit } from '../../support/audit-migrations.js';
+import { appendGenerated, planOf } from '../../support/bulk-log.js';
 
 const ORGS = Array.from({ length: 10 }, (_, i) => `org_t${i}`);
 const START = Date.UTC(2026, 8, 1);
@@ -60,25 +59,6 @@ function row(n: number, total: number): AuditRow {
   return toAuditRow(envelope({ orgId, occurredAt: at, source: 'edge', payload }));
 }
 
-/** Appends rows n in [from, to) of `total` through the chain writer, a batch at a time. */
-async function write(pool: pg.Pool, from: number, to: number, total: number) {
-  const writer = createChainWriter(pool);
-  for (let i = from; i < to; i += 1000) {
-    const rows = Array.from({ length: Math.min(1000, to - i) }, (_, j) => row(i + j, total));
-    await writer.appendMany(
-      ORGS.map((orgId) => ({ orgId, rows: rows.filter((r) => r.orgId === orgId) })),
-    );
-  }
-}
-
-type PlanNode = {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Index Cond'?: string;
-  Plans?: PlanNode[];
-};
-const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
-
 /**
  * Migration 006 (an org's MCP tool calls by time) on an installation that already has rows:
  * they are indexed and counted, and a window of one org's calls is an index range under
@@ -98,9 +78,10 @@ describe('MCP tool calls per org on PostgreSQL (migration 006)', function () {
     upTo005 = await migrationsUpTo('005');
     await provisionAudit(fx, upTo005);
     pool = fx.runtimePool('audit');
-    await write(pool, 0, BEFORE, TOTAL);
+    const rowOf = (n: number) => row(n, TOTAL);
+    await appendGenerated(pool, ORGS, rowOf, 0, BEFORE);
     applied = await provisionAudit(fx);
-    await write(pool, BEFORE, TOTAL, TOTAL);
+    await appendGenerated(pool, ORGS, rowOf, BEFORE, TOTAL);
     await fx.admin.query('ANALYZE audit.events');
   });
   after(async () => {
@@ -142,13 +123,7 @@ describe('MCP tool calls per org on PostgreSQL (migration 006)', function () {
 
   it("reads an org's window by a range of events_mcp_tool_calls under row-level security", async () => {
     const args = ['org_t3', '2026-10-01T00:00:00Z', '2026-10-15T00:00:00Z'];
-    const plan = await inTenant(pool, 'org_t3', (db) =>
-      db.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-        `EXPLAIN (FORMAT JSON) ${TOOL_CALLS_SQL}`,
-        args,
-      ),
-    );
-    const all = nodes(plan.rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode);
+    const all = await planOf(pool, 'org_t3', TOOL_CALLS_SQL, args);
     assert.ok(!all.some((n) => n['Node Type'] === 'Seq Scan'), JSON.stringify(all));
     const scan = all.find((n) => n['Index Name'] === 'events_mcp_tool_calls');
     assert.match(scan?.['Index Cond'] ?? '', /org_id = 'org_t3'/, JSON.stringify(all));

@@ -3,14 +3,12 @@ import { rm } from 'node:fs/promises';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { envelope } from '@fortress/kit/event-bus';
-import { inTenant } from '@fortress/kit/pg';
 import { Decision, Product } from '@fortress/proto/common/v1/common_pb';
 import type pg from 'pg';
 import {
   startPgFixture,
   type PgFixture,
 } from '../../../../../packages/kit/test/support/pg-fixture.js';
-import { createChainWriter } from '../../../src/adapters/pg/chain-writer.js';
 import {
   createUsageRepo,
   DENIED_SQL,
@@ -20,6 +18,7 @@ import { toAuditRow, type AuditRow } from '../../../src/domain/audit-row.js';
 import { microsOf } from '../../../src/domain/pat-usage.js';
 import { verifyOrg } from '../../../src/verify/verify-org.js';
 import { migrationsAfter, migrationsUpTo, provisionAudit } from '../../support/audit-migrations.js';
+import { appendGenerated, planOf } from '../../support/bulk-log.js';
 
 const ORGS = Array.from({ length: 10 }, (_, i) => `org_u${i}`);
 const KEYS = 8;
@@ -55,25 +54,6 @@ function patRow(n: number, total: number): AuditRow {
   );
 }
 
-/** Appends rows n in [from, to) of `total` through the chain writer, a batch at a time. */
-async function write(pool: pg.Pool, from: number, to: number, total: number) {
-  const writer = createChainWriter(pool);
-  for (let i = from; i < to; i += 1000) {
-    const rows = Array.from({ length: Math.min(1000, to - i) }, (_, j) => patRow(i + j, total));
-    await writer.appendMany(
-      ORGS.map((orgId) => ({ orgId, rows: rows.filter((r) => r.orgId === orgId) })),
-    );
-  }
-}
-
-type PlanNode = {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Index Cond'?: string;
-  Plans?: PlanNode[];
-};
-const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
-
 /**
  * Migration 003 (usage per PAT key) on an installation that already has chained rows: they
  * get their key column, still verify, and are counted; the key is part of the index range
@@ -95,9 +75,10 @@ describe('usage per PAT key on PostgreSQL (migration 003)', function () {
     upTo002 = await migrationsUpTo('002');
     await provisionAudit(fx, upTo002);
     pool = fx.runtimePool('audit');
-    await write(pool, 0, BEFORE, TOTAL);
+    const rowOf = (n: number) => patRow(n, TOTAL);
+    await appendGenerated(pool, ORGS, rowOf, 0, BEFORE);
     applied = await provisionAudit(fx);
-    await write(pool, BEFORE, TOTAL, TOTAL);
+    await appendGenerated(pool, ORGS, rowOf, BEFORE, TOTAL);
     await fx.admin.query('ANALYZE audit.events');
   });
   after(async () => {
@@ -160,13 +141,7 @@ describe('usage per PAT key on PostgreSQL (migration 003)', function () {
   for (const s of scans)
     it(`reads a key's ${s.name} by a range of ${s.index} under row-level security`, async () => {
       const args = ['org_u3', 'pat_u3k2', '2026-10-01T00:00:00Z', '2026-10-15T00:00:00Z'];
-      const plan = await inTenant(pool, 'org_u3', (db) =>
-        db.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-          `EXPLAIN (FORMAT JSON) ${s.sql}`,
-          args,
-        ),
-      );
-      const all = nodes(plan.rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode);
+      const all = await planOf(pool, 'org_u3', s.sql, args);
       assert.ok(!all.some((n) => n['Node Type'] === 'Seq Scan'), JSON.stringify(all));
       const scan = all.find((n) => n['Index Name'] === s.index);
       assert.match(scan?.['Index Cond'] ?? '', /pat_key_id = 'pat_u3k2'/, JSON.stringify(all));
