@@ -16,6 +16,7 @@ import { createIdentityRpc } from './rpc/identity-service.js';
 import { createIdpAdminRpc } from './rpc/idp-admin-rpc.js';
 import { createMemberRpc } from './rpc/member-rpc.js';
 import { createMemberRelay, type MemberRelay } from './jobs/member-relay.js';
+import { createMemberAdmission } from './domain/member-admission.js';
 
 /** How IdP tokens are checked, and how long exchanged Fortress tokens live at most. */
 export interface IdpSettings extends KeySetSettings {
@@ -90,8 +91,10 @@ export function createIdentityApp(parts: IdentityParts) {
     logger,
     ...clock,
   });
+  const changed = (orgId: string) => relay?.nudge(orgId);
   return {
     rpc: createIdentityRpc({
+      members: createMemberAdmission({ members, changed }),
       directory: {
         lookupKey: (hash) => store.lookupKey(hash),
         lookupExchangedToken: (hash) => idpStore.lookupExchangedToken(hash),
@@ -110,7 +113,7 @@ export function createIdentityApp(parts: IdentityParts) {
       ...createMemberRpc({
         orgs: store,
         members,
-        changed: (orgId) => relay?.nudge(orgId),
+        changed,
         now: parts.now ?? (() => new Date()),
       }),
     },

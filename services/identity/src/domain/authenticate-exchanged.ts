@@ -3,6 +3,7 @@ import { authFailure, type AuthOutcome } from './auth-outcome.js';
 import { userPrincipal } from './idp-user.js';
 import { keyStateRefusal, type KeyDirectory } from './org-key-check.js';
 import { hashOrgKey } from './org-key.js';
+import type { MemberAdmission } from './member-admission.js';
 
 /**
  * Authenticates a Fortress token (fk_tok_…) as the USER principal it was exchanged for. It is
@@ -14,6 +15,7 @@ export async function authenticateExchanged(
   directory: Pick<KeyDirectory, 'lookupExchangedToken'>,
   presented: { apiKey: string; idpToken: string },
   now: Date,
+  members?: MemberAdmission,
 ): Promise<AuthOutcome> {
   if (presented.idpToken)
     return authFailure(
@@ -40,5 +42,8 @@ export async function authenticateExchanged(
       'the fortress token has expired; exchange a new one',
       token.orgId,
     );
+  // A member deactivated after the exchange stops here, before the token expires.
+  const deactivated = await members?.admit(token.orgId, token.user, token.products, now);
+  if (deactivated) return deactivated;
   return { ok: true, principal: userPrincipal(token, token.user, now) };
 }

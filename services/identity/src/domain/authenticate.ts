@@ -1,3 +1,4 @@
+import type { MemberAdmission } from './member-admission.js';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { PrincipalKind, PrincipalSchema, Tier } from '@fortress/proto/common/v1/common_pb';
@@ -24,6 +25,8 @@ export interface AuthDeps {
   directory: KeyDirectory;
   idp: IdpVerifier;
   now: () => Date;
+  /** Admits IdP users as members (seats) and refuses deactivated ones. */
+  members?: MemberAdmission;
 }
 
 /** The ORG_KEY principal of a key with no user behind it. */
@@ -70,7 +73,7 @@ export async function authenticate(deps: AuthDeps, presented: Presented): Promis
     );
   }
   if (shape === 'exchanged_token')
-    return authenticateExchanged(deps.directory, presented, deps.now());
+    return authenticateExchanged(deps.directory, presented, deps.now(), deps.members);
   const checked = await checkOrgKey(deps.directory, presented.apiKey);
   if (!checked.ok) return checked;
   const { key } = checked;
@@ -91,6 +94,8 @@ export async function authenticate(deps: AuthDeps, presented: Presented): Promis
   if (key.idp && presented.idpToken) {
     const verified = await verifyUser(deps.idp, key.orgId, key.idp, presented.idpToken, now);
     if (!verified.ok) return verified;
+    const refused = await deps.members?.admit(key.orgId, verified.user, key.products, now);
+    if (refused) return refused;
     return { ok: true, principal: userPrincipal(key, verified.user, now) };
   }
   return { ok: true, principal: keyPrincipal(key, now) };

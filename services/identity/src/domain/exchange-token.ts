@@ -62,6 +62,8 @@ export async function exchangeToken(
   const now = deps.now();
   const verified = await verifyUser(deps.idp, key.orgId, key.idp, presented.idpToken, now);
   if (!verified.ok) return verified;
+  const refused = await deps.members?.admit(key.orgId, verified.user, key.products, now);
+  if (refused) return refused;
   const capSeconds = Math.min(deps.maxLifetimeSeconds, MAX_EXCHANGED_TOKEN_SECONDS);
   const cap = now.getTime() + capSeconds * 1000;
   const expiresAt = new Date(Math.min(verified.expiresAt.getTime(), cap));

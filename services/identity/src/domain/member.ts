@@ -29,6 +29,8 @@ export type MemberInput = Omit<Member, 'id' | 'createdAt' | 'updatedAt'>;
 
 /** Who changes a member, as the change event names them. */
 export interface MemberChangedBy {
+  /** ADMIN unless said otherwise (USER: the member provisioned at their own sign-in). */
+  kind?: PrincipalKind;
   subjectId: string;
   email: string;
   approvedBy: string;
@@ -141,7 +143,7 @@ export function memberChangeEvent(
     payload: {
       case: 'change',
       value: {
-        actor: { kind: PrincipalKind.ADMIN, subjectId: by.subjectId, email: by.email },
+        actor: { kind: by.kind ?? PrincipalKind.ADMIN, subjectId: by.subjectId, email: by.email },
         entityType: 'member',
         entityId: id,
         operation: !before ? 'create' : !after ? 'delete' : 'update',

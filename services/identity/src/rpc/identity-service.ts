@@ -1,3 +1,4 @@
+import type { MemberAdmission } from '../domain/member-admission.js';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ServiceImpl } from '@connectrpc/connect';
@@ -38,9 +39,16 @@ export function createIdentityRpc(deps: {
   maxExchangedTokenSeconds: number;
   logger: Logger;
   now?: () => Date;
+  /** Admits IdP users as members (seats) and refuses deactivated ones. */
+  members?: MemberAdmission;
 }): Partial<ServiceImpl<typeof IdentityService>> {
   const clock = deps.now ?? (() => new Date());
-  const auth = { directory: deps.directory, idp: deps.idp, now: clock };
+  const auth = {
+    directory: deps.directory,
+    idp: deps.idp,
+    now: clock,
+    ...(deps.members ? { members: deps.members } : {}),
+  };
 
   /** Logs why an IdP could not be reached (never the token), and fails the call closed. */
   const failClosed = (err: unknown, requestId: string | undefined): never => {

@@ -311,3 +311,77 @@ describe('Authenticate with an IdP token (identity on PostgreSQL, oidc-provider 
     await w.f.admin.setIdpConfig({ orgId: ORGS.bank.id, config: w.bankConfig() });
   });
 });
+
+describe('Members from sign-in: IdP users hold seats, deactivated ones are refused', function () {
+  this.timeout(120_000);
+  let w: IdpWorld;
+  before(async () => {
+    w = await startIdpWorld();
+  });
+  after(() => w?.stop());
+  beforeEach(() => w.syncClock());
+
+  const BY = { subjectId: 'usr_owner1', email: 'owner@bank.example', approvedBy: '' };
+  const memberOf = async (externalId: string) =>
+    (await w.f.admin.listMembers({ orgId: ORGS.bank.id })).members.filter(
+      (m) => m.externalId === externalId,
+    );
+
+  it('makes a first-time IdP user a member holding the key’s products, once', async () => {
+    const token = await w.mint({ ...ADA, oid: 'oid-first-1' });
+    assert.deepEqual(await memberOf('oid-first-1'), []);
+    // Two first requests at once still make one member.
+    const both = await Promise.all([
+      w.authenticate(w.keys.bank.secret, token),
+      w.authenticate(w.keys.bank.secret, token),
+    ]);
+    for (const res of both) assert.equal(res.authenticated, true, res.reason?.message);
+    const [m, ...more] = await memberOf('oid-first-1');
+    assert.deepEqual(more, []);
+    assert.equal(m?.email, 'ada@bank.example');
+    assert.deepEqual(m?.products, [Product.PAT]);
+    assert.equal(m?.active, true);
+    // Again: nothing changes, nothing is published.
+    const waiting = async () => {
+      let n = 0;
+      await w.f.app.members.drainOutbox(ORGS.bank.id, 100, () => {
+        n++;
+        return Promise.resolve();
+      });
+      return n;
+    };
+    assert.equal(await waiting(), 1);
+    assert.equal((await w.authenticate(w.keys.bank.secret, token)).authenticated, true);
+    assert.equal(await waiting(), 0);
+  });
+
+  it('refuses a deactivated member at once, with an org key or an exchanged token, until reactivated', async () => {
+    const token = await w.mint({ ...ADA, oid: 'oid-leaver-1' });
+    const exchanged = await w.exchange(w.keys.bank.secret, token);
+    assert.ok(exchanged.token, exchanged.reason?.message);
+    const [m] = await memberOf('oid-leaver-1');
+    assert.ok(m);
+    await w.f.admin.updateMember({
+      orgId: ORGS.bank.id,
+      member: { ...m, active: false },
+      changedBy: BY,
+    });
+    refused(
+      await w.authenticate(w.keys.bank.secret, token),
+      AuthFailure.REVOKED,
+      'member_deactivated',
+    );
+    refused(await w.authenticate(exchanged.token), AuthFailure.REVOKED, 'member_deactivated');
+    const again = await w.exchange(w.keys.bank.secret, token);
+    assert.equal(again.token, '');
+    assert.equal(again.reason?.code, 'member_deactivated');
+    // Deactivation holds: sign-in does not give the member their seat back.
+    assert.equal((await memberOf('oid-leaver-1'))[0]?.active, false);
+    await w.f.admin.updateMember({
+      orgId: ORGS.bank.id,
+      member: { ...m, active: true },
+      changedBy: BY,
+    });
+    assert.equal((await w.authenticate(w.keys.bank.secret, token)).authenticated, true);
+  });
+});

@@ -2,8 +2,14 @@ import { toBinary } from '@bufbuild/protobuf';
 import type pg from 'pg';
 import { EventEnvelopeSchema, type EventEnvelope } from '@fortress/proto/events/v1/events_pb';
 import { AlreadyExistsError } from '@fortress/kit/errors';
+import { newId } from '@fortress/kit/ids';
 import { inTenant, type Queryable } from '@fortress/kit/pg';
-import type { Member, MemberInput, SeatProduct } from '../../domain/member.js';
+import {
+  MEMBER_ID_PREFIX,
+  type Member,
+  type MemberInput,
+  type SeatProduct,
+} from '../../domain/member.js';
 
 interface MemberRow {
   id: string;
@@ -133,6 +139,37 @@ export function createMemberStore(pool: pg.Pool) {
         const after = await writeMember(db, orgId, id, input, at);
         await enqueue(db, orgId, event(before, after));
         return { before, after };
+      });
+    },
+
+    /**
+     * The member an IdP user is (by external id), provisioned on first sight: an unknown user
+     * becomes an active member with `products`; a known active one gains those it lacks. Each
+     * such change commits with its change event. A deactivated member is returned unchanged.
+     */
+    async admit(
+      orgId: string,
+      externalId: string,
+      fresh: (id: string) => MemberInput,
+      products: readonly SeatProduct[],
+      at: Date,
+      event: (before: Member | undefined, after: Member) => EventEnvelope,
+    ): Promise<{ member: Member; changed: boolean }> {
+      return inTenant(pool, orgId, async (db) => {
+        const found = await db.query<MemberRow>(
+          `SELECT ${COLUMNS} FROM members WHERE org_id = $1 AND external_id = $2 FOR UPDATE`,
+          [orgId, externalId],
+        );
+        const before = found.rows[0] && toMember(found.rows[0]);
+        if (before && (!before.active || products.every((p) => before.products.includes(p))))
+          return { member: before, changed: false };
+        const id = before?.id ?? newId(MEMBER_ID_PREFIX);
+        const input: MemberInput = before
+          ? { ...before, products: [...new Set([...before.products, ...products])].sort() }
+          : fresh(id);
+        const after = await writeMember(db, orgId, id, input, at);
+        await enqueue(db, orgId, event(before, after));
+        return { member: after, changed: true };
       });
     },
 
