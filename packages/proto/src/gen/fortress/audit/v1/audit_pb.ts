@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fortress/audit/v1/audit.proto.
  */
 export const file_fortress_audit_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mb3J0cmVzcy9hdWRpdC92MS9hdWRpdC5wcm90bxIRZm9ydHJlc3MuYXVkaXQudjEiiQQKC0F1ZGl0UmVjb3JkEhAKCGV2ZW50X2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYBiABKAkSLAoHcHJvZHVjdBgHIAEoDjIbLmZvcnRyZXNzLmNvbW1vbi52MS5Qcm9kdWN0EigKBWFjdG9yGAggASgLMhkuZm9ydHJlc3MuZXZlbnRzLnYxLkFjdG9yEg4KBmFjdGlvbhgJIAEoCRIQCghyZXNvdXJjZRgKIAEoCRIuCghkZWNpc2lvbhgLIAEoDjIcLmZvcnRyZXNzLmNvbW1vbi52MS5EZWNpc2lvbhIrCgdyZWFzb25zGAwgAygLMhouZm9ydHJlc3MuY29tbW9uLnYxLlJlYXNvbhISCgpsYXRlbmN5X3VzGA0gASgNEhIKCnJlcXVlc3RfaWQYDiABKAkSEAoIdHJhY2VfaWQYDyABKAkSEwoLc3RhdHVzX2NvZGUYECABKA0SMAoFZXZlbnQYESABKAsyIS5mb3J0cmVzcy5ldmVudHMudjEuRXZlbnRFbnZlbG9wZSL1AQoMUXVlcnlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgRwYWdlGAcgASgLMh8uZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0ImwKDVF1ZXJ5UmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLmZvcnRyZXNzLmF1ZGl0LnYxLkF1ZGl0UmVjb3JkEioKBHBhZ2UYAiABKAsyHC5mb3J0cmVzcy5jb21tb24udjEuUGFnZUluZm8iHwoNVmVyaWZ5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkipwEKDlZlcmlmeVJlc3BvbnNlEgoKAm9rGAEgASgIEhcKD3JlY29yZHNfY2hlY2tlZBgCIAEoBBIaChJmaXJzdF9iYWRfc2VxdWVuY2UYAyABKAQSDwoHcHJvYmxlbRgEIAEoCRIOCgZyZWFzb24YBSABKAkSFgoOZmlyc3Rfc2VxdWVuY2UYBiABKAQSGwoTY2hlY2twb2ludHNfY2hlY2tlZBgHIAEoBCJ8ChNRdWVyeUNoYW5nZXNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRITCgtlbnRpdHlfdHlwZRgCIAEoCRIRCgllbnRpdHlfaWQYAyABKAkSLQoEcGFnZRgEIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJzChRRdWVyeUNoYW5nZXNSZXNwb25zZRIvCgdyZWNvcmRzGAEgAygLMh4uZm9ydHJlc3MuYXVkaXQudjEuQXVkaXRSZWNvcmQSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyL4AQoNRXhwb3J0UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLwoGZm9ybWF0GAIgASgOMh8uZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0Rm9ybWF0EgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAcgASgJIh4KDkV4cG9ydFJlc3BvbnNlEgwKBGRhdGEYASABKAwiZwoJUmV0ZW50aW9uEg4KBm9yZ19pZBgBIAEoCRImCgR0aWVyGAIgASgOMhguZm9ydHJlc3MuY29tbW9uLnYxLlRpZXISDgoGcGVyaW9kGAMgASgJEhIKCmlzX2RlZmF1bHQYBCABKAgiXwoTU2V0UmV0ZW50aW9uUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEhAKCGFjdG9yX2lkGAMgASgJIkcKFFNldFJldGVudGlvblJlc3BvbnNlEi8KCXJldGVudGlvbhgBIAEoCzIcLmZvcnRyZXNzLmF1ZGl0LnYxLlJldGVudGlvbiIlChNHZXRSZXRlbnRpb25SZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSJHChRHZXRSZXRlbnRpb25SZXNwb25zZRIvCglyZXRlbnRpb24YASABKAsyHC5mb3J0cmVzcy5hdWRpdC52MS5SZXRlbnRpb24ikQEKFVN1bW1hcml6ZVVzYWdlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSEgoKcGF0X2tleV9pZBgCIAEoCRIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KCk1vZGVsVXNhZ2USDQoFbW9kZWwYASABKAkSEAoIcmVxdWVzdHMYAiABKAQSKAoFdXNhZ2UYAyABKAsyGS5mb3J0cmVzcy5jb21tb24udjEuVXNhZ2USFgoOc3BlbmRfbWljcm91c2QYBCABKAQigQIKFlN1bW1hcml6ZVVzYWdlUmVzcG9uc2USKQoFc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXF1ZXN0cxgDIAEoBBIoCgV1c2FnZRgEIAEoCzIZLmZvcnRyZXNzLmNvbW1vbi52MS5Vc2FnZRIWCg5zcGVuZF9taWNyb3VzZBgFIAEoBBItCgZtb2RlbHMYBiADKAsyHS5mb3J0cmVzcy5hdWRpdC52MS5Nb2RlbFVzYWdlEg4KBmRlbmllZBgHIAEoBCKBAQoZU3VtbWFyaXplVG9vbENhbGxzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSKQoFc2luY2UYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKKAQoOVG9vbENhbGxDb3VudHMSDQoFY2FsbHMYASABKAQSDwoHYWxsb3dlZBgCIAEoBBIOCgZkZW5pZWQYAyABKAQSEQoJc3VjY2VlZGVkGAQgASgEEhMKC3Rvb2xfZXJyb3JzGAUgASgEEhAKCHJlamVjdGVkGAYgASgEEg4KBmZhaWxlZBgHIAEoBCJdChJDb25uZWN0b3JUb29sQ2FsbHMSFAoMY29ubmVjdG9yX2lkGAEgASgJEjEKBmNvdW50cxgCIAEoCzIhLmZvcnRyZXNzLmF1ZGl0LnYxLlRvb2xDYWxsQ291bnRzImIKCVRvb2xDYWxscxIMCgR0b29sGAEgASgJEhQKDGNvbm5lY3Rvcl9pZBgCIAEoCRIxCgZjb3VudHMYAyABKAsyIS5mb3J0cmVzcy5hdWRpdC52MS5Ub29sQ2FsbENvdW50cyKMAgoaU3VtbWFyaXplVG9vbENhbGxzUmVzcG9uc2USKQoFc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgV0b3RhbBgDIAEoCzIhLmZvcnRyZXNzLmF1ZGl0LnYxLlRvb2xDYWxsQ291bnRzEjkKCmNvbm5lY3RvcnMYBCADKAsyJS5mb3J0cmVzcy5hdWRpdC52MS5Db25uZWN0b3JUb29sQ2FsbHMSKwoFdG9vbHMYBSADKAsyHC5mb3J0cmVzcy5hdWRpdC52MS5Ub29sQ2FsbHMqYgoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIVChFFWFBPUlRfRk9STUFUX0NTVhABEhwKGEVYUE9SVF9GT1JNQVRfSlNPTl9MSU5FUxACMvcFCgxBdWRpdFNlcnZpY2USSgoFUXVlcnkSHy5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlcXVlc3QaIC5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlc3BvbnNlEk0KBlZlcmlmeRIgLmZvcnRyZXNzLmF1ZGl0LnYxLlZlcmlmeVJlcXVlc3QaIS5mb3J0cmVzcy5hdWRpdC52MS5WZXJpZnlSZXNwb25zZRJfCgxRdWVyeUNoYW5nZXMSJi5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeUNoYW5nZXNSZXF1ZXN0GicuZm9ydHJlc3MuYXVkaXQudjEuUXVlcnlDaGFuZ2VzUmVzcG9uc2USTwoGRXhwb3J0EiAuZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0UmVxdWVzdBohLmZvcnRyZXNzLmF1ZGl0LnYxLkV4cG9ydFJlc3BvbnNlMAESXwoMU2V0UmV0ZW50aW9uEiYuZm9ydHJlc3MuYXVkaXQudjEuU2V0UmV0ZW50aW9uUmVxdWVzdBonLmZvcnRyZXNzLmF1ZGl0LnYxLlNldFJldGVudGlvblJlc3BvbnNlEl8KDEdldFJldGVudGlvbhImLmZvcnRyZXNzLmF1ZGl0LnYxLkdldFJldGVudGlvblJlcXVlc3QaJy5mb3J0cmVzcy5hdWRpdC52MS5HZXRSZXRlbnRpb25SZXNwb25zZRJlCg5TdW1tYXJpemVVc2FnZRIoLmZvcnRyZXNzLmF1ZGl0LnYxLlN1bW1hcml6ZVVzYWdlUmVxdWVzdBopLmZvcnRyZXNzLmF1ZGl0LnYxLlN1bW1hcml6ZVVzYWdlUmVzcG9uc2UScQoSU3VtbWFyaXplVG9vbENhbGxzEiwuZm9ydHJlc3MuYXVkaXQudjEuU3VtbWFyaXplVG9vbENhbGxzUmVxdWVzdBotLmZvcnRyZXNzLmF1ZGl0LnYxLlN1bW1hcml6ZVRvb2xDYWxsc1Jlc3BvbnNlYgZwcm90bzM", [file_fortress_common_v1_common, file_fortress_events_v1_events, file_google_protobuf_timestamp]);
+  fileDesc("Ch1mb3J0cmVzcy9hdWRpdC92MS9hdWRpdC5wcm90bxIRZm9ydHJlc3MuYXVkaXQudjEiiQQKC0F1ZGl0UmVjb3JkEhAKCGV2ZW50X2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYBiABKAkSLAoHcHJvZHVjdBgHIAEoDjIbLmZvcnRyZXNzLmNvbW1vbi52MS5Qcm9kdWN0EigKBWFjdG9yGAggASgLMhkuZm9ydHJlc3MuZXZlbnRzLnYxLkFjdG9yEg4KBmFjdGlvbhgJIAEoCRIQCghyZXNvdXJjZRgKIAEoCRIuCghkZWNpc2lvbhgLIAEoDjIcLmZvcnRyZXNzLmNvbW1vbi52MS5EZWNpc2lvbhIrCgdyZWFzb25zGAwgAygLMhouZm9ydHJlc3MuY29tbW9uLnYxLlJlYXNvbhISCgpsYXRlbmN5X3VzGA0gASgNEhIKCnJlcXVlc3RfaWQYDiABKAkSEAoIdHJhY2VfaWQYDyABKAkSEwoLc3RhdHVzX2NvZGUYECABKA0SMAoFZXZlbnQYESABKAsyIS5mb3J0cmVzcy5ldmVudHMudjEuRXZlbnRFbnZlbG9wZSL1AQoMUXVlcnlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgRwYWdlGAcgASgLMh8uZm9ydHJlc3MuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0ImwKDVF1ZXJ5UmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLmZvcnRyZXNzLmF1ZGl0LnYxLkF1ZGl0UmVjb3JkEioKBHBhZ2UYAiABKAsyHC5mb3J0cmVzcy5jb21tb24udjEuUGFnZUluZm8iHwoNVmVyaWZ5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkipwEKDlZlcmlmeVJlc3BvbnNlEgoKAm9rGAEgASgIEhcKD3JlY29yZHNfY2hlY2tlZBgCIAEoBBIaChJmaXJzdF9iYWRfc2VxdWVuY2UYAyABKAQSDwoHcHJvYmxlbRgEIAEoCRIOCgZyZWFzb24YBSABKAkSFgoOZmlyc3Rfc2VxdWVuY2UYBiABKAQSGwoTY2hlY2twb2ludHNfY2hlY2tlZBgHIAEoBCJ8ChNRdWVyeUNoYW5nZXNSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRITCgtlbnRpdHlfdHlwZRgCIAEoCRIRCgllbnRpdHlfaWQYAyABKAkSLQoEcGFnZRgEIAEoCzIfLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlUmVxdWVzdCJzChRRdWVyeUNoYW5nZXNSZXNwb25zZRIvCgdyZWNvcmRzGAEgAygLMh4uZm9ydHJlc3MuYXVkaXQudjEuQXVkaXRSZWNvcmQSKgoEcGFnZRgCIAEoCzIcLmZvcnRyZXNzLmNvbW1vbi52MS5QYWdlSW5mbyL4AQoNRXhwb3J0UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSLwoGZm9ybWF0GAIgASgOMh8uZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0Rm9ybWF0EgwKBGtpbmQYAyABKAkSLgoIZGVjaXNpb24YBCABKA4yHC5mb3J0cmVzcy5jb21tb24udjEuRGVjaXNpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAcgASgJIh4KDkV4cG9ydFJlc3BvbnNlEgwKBGRhdGEYASABKAwiZwoJUmV0ZW50aW9uEg4KBm9yZ19pZBgBIAEoCRImCgR0aWVyGAIgASgOMhguZm9ydHJlc3MuY29tbW9uLnYxLlRpZXISDgoGcGVyaW9kGAMgASgJEhIKCmlzX2RlZmF1bHQYBCABKAgiXwoTU2V0UmV0ZW50aW9uUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSJgoEdGllchgCIAEoDjIYLmZvcnRyZXNzLmNvbW1vbi52MS5UaWVyEhAKCGFjdG9yX2lkGAMgASgJIkcKFFNldFJldGVudGlvblJlc3BvbnNlEi8KCXJldGVudGlvbhgBIAEoCzIcLmZvcnRyZXNzLmF1ZGl0LnYxLlJldGVudGlvbiIlChNHZXRSZXRlbnRpb25SZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCSJHChRHZXRSZXRlbnRpb25SZXNwb25zZRIvCglyZXRlbnRpb24YASABKAsyHC5mb3J0cmVzcy5hdWRpdC52MS5SZXRlbnRpb24ikQEKFVN1bW1hcml6ZVVzYWdlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSEgoKcGF0X2tleV9pZBgCIAEoCRIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KCk1vZGVsVXNhZ2USDQoFbW9kZWwYASABKAkSEAoIcmVxdWVzdHMYAiABKAQSKAoFdXNhZ2UYAyABKAsyGS5mb3J0cmVzcy5jb21tb24udjEuVXNhZ2USFgoOc3BlbmRfbWljcm91c2QYBCABKAQigQIKFlN1bW1hcml6ZVVzYWdlUmVzcG9uc2USKQoFc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXF1ZXN0cxgDIAEoBBIoCgV1c2FnZRgEIAEoCzIZLmZvcnRyZXNzLmNvbW1vbi52MS5Vc2FnZRIWCg5zcGVuZF9taWNyb3VzZBgFIAEoBBItCgZtb2RlbHMYBiADKAsyHS5mb3J0cmVzcy5hdWRpdC52MS5Nb2RlbFVzYWdlEg4KBmRlbmllZBgHIAEoBCKBAQoZU3VtbWFyaXplVG9vbENhbGxzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSKQoFc2luY2UYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKKAQoOVG9vbENhbGxDb3VudHMSDQoFY2FsbHMYASABKAQSDwoHYWxsb3dlZBgCIAEoBBIOCgZkZW5pZWQYAyABKAQSEQoJc3VjY2VlZGVkGAQgASgEEhMKC3Rvb2xfZXJyb3JzGAUgASgEEhAKCHJlamVjdGVkGAYgASgEEg4KBmZhaWxlZBgHIAEoBCJdChJDb25uZWN0b3JUb29sQ2FsbHMSFAoMY29ubmVjdG9yX2lkGAEgASgJEjEKBmNvdW50cxgCIAEoCzIhLmZvcnRyZXNzLmF1ZGl0LnYxLlRvb2xDYWxsQ291bnRzImIKCVRvb2xDYWxscxIMCgR0b29sGAEgASgJEhQKDGNvbm5lY3Rvcl9pZBgCIAEoCRIxCgZjb3VudHMYAyABKAsyIS5mb3J0cmVzcy5hdWRpdC52MS5Ub29sQ2FsbENvdW50cyKMAgoaU3VtbWFyaXplVG9vbENhbGxzUmVzcG9uc2USKQoFc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgV0b3RhbBgDIAEoCzIhLmZvcnRyZXNzLmF1ZGl0LnYxLlRvb2xDYWxsQ291bnRzEjkKCmNvbm5lY3RvcnMYBCADKAsyJS5mb3J0cmVzcy5hdWRpdC52MS5Db25uZWN0b3JUb29sQ2FsbHMSKwoFdG9vbHMYBSADKAsyHC5mb3J0cmVzcy5hdWRpdC52MS5Ub29sQ2FsbHMiowEKDkV4cG9ydFNldHRpbmdzEg4KBm9yZ19pZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIEhIKCmlzX2RlZmF1bHQYAyABKAgSLgoKdXBkYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQcGVuZGluZ19zZWdtZW50cxgFIAEoDRISCgpsYXN0X2Vycm9yGAYgASgJIioKGEdldEV4cG9ydFNldHRpbmdzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkiUAoZR2V0RXhwb3J0U2V0dGluZ3NSZXNwb25zZRIzCghzZXR0aW5ncxgBIAEoCzIhLmZvcnRyZXNzLmF1ZGl0LnYxLkV4cG9ydFNldHRpbmdzImIKGFNldEV4cG9ydFNldHRpbmdzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDwoHZW5hYmxlZBgCIAEoCBIQCghhY3Rvcl9pZBgDIAEoCRITCgthcHByb3ZlZF9ieRgEIAEoCSJQChlTZXRFeHBvcnRTZXR0aW5nc1Jlc3BvbnNlEjMKCHNldHRpbmdzGAEgASgLMiEuZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0U2V0dGluZ3MqYgoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIVChFFWFBPUlRfRk9STUFUX0NTVhABEhwKGEVYUE9SVF9GT1JNQVRfSlNPTl9MSU5FUxACMtcHCgxBdWRpdFNlcnZpY2USSgoFUXVlcnkSHy5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlcXVlc3QaIC5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeVJlc3BvbnNlEk0KBlZlcmlmeRIgLmZvcnRyZXNzLmF1ZGl0LnYxLlZlcmlmeVJlcXVlc3QaIS5mb3J0cmVzcy5hdWRpdC52MS5WZXJpZnlSZXNwb25zZRJfCgxRdWVyeUNoYW5nZXMSJi5mb3J0cmVzcy5hdWRpdC52MS5RdWVyeUNoYW5nZXNSZXF1ZXN0GicuZm9ydHJlc3MuYXVkaXQudjEuUXVlcnlDaGFuZ2VzUmVzcG9uc2USTwoGRXhwb3J0EiAuZm9ydHJlc3MuYXVkaXQudjEuRXhwb3J0UmVxdWVzdBohLmZvcnRyZXNzLmF1ZGl0LnYxLkV4cG9ydFJlc3BvbnNlMAESXwoMU2V0UmV0ZW50aW9uEiYuZm9ydHJlc3MuYXVkaXQudjEuU2V0UmV0ZW50aW9uUmVxdWVzdBonLmZvcnRyZXNzLmF1ZGl0LnYxLlNldFJldGVudGlvblJlc3BvbnNlEl8KDEdldFJldGVudGlvbhImLmZvcnRyZXNzLmF1ZGl0LnYxLkdldFJldGVudGlvblJlcXVlc3QaJy5mb3J0cmVzcy5hdWRpdC52MS5HZXRSZXRlbnRpb25SZXNwb25zZRJlCg5TdW1tYXJpemVVc2FnZRIoLmZvcnRyZXNzLmF1ZGl0LnYxLlN1bW1hcml6ZVVzYWdlUmVxdWVzdBopLmZvcnRyZXNzLmF1ZGl0LnYxLlN1bW1hcml6ZVVzYWdlUmVzcG9uc2UScQoSU3VtbWFyaXplVG9vbENhbGxzEiwuZm9ydHJlc3MuYXVkaXQudjEuU3VtbWFyaXplVG9vbENhbGxzUmVxdWVzdBotLmZvcnRyZXNzLmF1ZGl0LnYxLlN1bW1hcml6ZVRvb2xDYWxsc1Jlc3BvbnNlEm4KEUdldEV4cG9ydFNldHRpbmdzEisuZm9ydHJlc3MuYXVkaXQudjEuR2V0RXhwb3J0U2V0dGluZ3NSZXF1ZXN0GiwuZm9ydHJlc3MuYXVkaXQudjEuR2V0RXhwb3J0U2V0dGluZ3NSZXNwb25zZRJuChFTZXRFeHBvcnRTZXR0aW5ncxIrLmZvcnRyZXNzLmF1ZGl0LnYxLlNldEV4cG9ydFNldHRpbmdzUmVxdWVzdBosLmZvcnRyZXNzLmF1ZGl0LnYxLlNldEV4cG9ydFNldHRpbmdzUmVzcG9uc2ViBnByb3RvMw", [file_fortress_common_v1_common, file_fortress_events_v1_events, file_google_protobuf_timestamp]);
 
 /**
  * AuditRecord is one row of the audit log: a decision, an outcome or a change.
@@ -837,6 +837,155 @@ export const SummarizeToolCallsResponseSchema: GenMessage<SummarizeToolCallsResp
   messageDesc(file_fortress_audit_v1_audit, 21);
 
 /**
+ * ExportSettings is an org's continuous export of its audit log to the object store. Every
+ * signed periodic checkpoint seals a span of records (those after the previous checkpoint, up
+ * to it); while export is on, each span is written as gzipped JSON lines (one AuditRecord per
+ * line, as EXPORT_FORMAT_JSON_LINES) to `audit-export/<org>/<first>-<last>.jsonl.gz`, with the
+ * chain hash of its last record and the checkpoint that vouches for it in the object's
+ * metadata. A span is exported when export was on at any time during it: every record written
+ * while export is on is exported, the change that turns it off included; spans wholly inside a
+ * period when it was off are not. A sealed span is written however long the object store is
+ * down (retried until it succeeds; rewriting a segment writes the same records).
+ *
+ * @generated from message fortress.audit.v1.ExportSettings
+ */
+export type ExportSettings = Message<"fortress.audit.v1.ExportSettings"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: bool enabled = 2;
+   */
+  enabled: boolean;
+
+  /**
+   * True when the org never set it (export is on by default).
+   *
+   * @generated from field: bool is_default = 3;
+   */
+  isDefault: boolean;
+
+  /**
+   * When it was last set; unset when it never was.
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 4;
+   */
+  updatedAt?: Timestamp | undefined;
+
+  /**
+   * Sealed spans not yet written to the object store.
+   *
+   * @generated from field: uint32 pending_segments = 5;
+   */
+  pendingSegments: number;
+
+  /**
+   * Why the last attempt to write the oldest pending segment failed, as a class
+   * ("timeout", "access_denied", "no_such_bucket", "unavailable", "records_missing", "error");
+   * "" when nothing is pending or nothing failed yet.
+   *
+   * @generated from field: string last_error = 6;
+   */
+  lastError: string;
+};
+
+/**
+ * Describes the message fortress.audit.v1.ExportSettings.
+ * Use `create(ExportSettingsSchema)` to create a new message.
+ */
+export const ExportSettingsSchema: GenMessage<ExportSettings> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 22);
+
+/**
+ * @generated from message fortress.audit.v1.GetExportSettingsRequest
+ */
+export type GetExportSettingsRequest = Message<"fortress.audit.v1.GetExportSettingsRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+};
+
+/**
+ * Describes the message fortress.audit.v1.GetExportSettingsRequest.
+ * Use `create(GetExportSettingsRequestSchema)` to create a new message.
+ */
+export const GetExportSettingsRequestSchema: GenMessage<GetExportSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 23);
+
+/**
+ * @generated from message fortress.audit.v1.GetExportSettingsResponse
+ */
+export type GetExportSettingsResponse = Message<"fortress.audit.v1.GetExportSettingsResponse"> & {
+  /**
+   * @generated from field: fortress.audit.v1.ExportSettings settings = 1;
+   */
+  settings?: ExportSettings | undefined;
+};
+
+/**
+ * Describes the message fortress.audit.v1.GetExportSettingsResponse.
+ * Use `create(GetExportSettingsResponseSchema)` to create a new message.
+ */
+export const GetExportSettingsResponseSchema: GenMessage<GetExportSettingsResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 24);
+
+/**
+ * @generated from message fortress.audit.v1.SetExportSettingsRequest
+ */
+export type SetExportSettingsRequest = Message<"fortress.audit.v1.SetExportSettingsRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: bool enabled = 2;
+   */
+  enabled: boolean;
+
+  /**
+   * Who made the change, recorded in the change log.
+   *
+   * @generated from field: string actor_id = 3;
+   */
+  actorId: string;
+
+  /**
+   * The second admin who approved the change, when it needed approval ("" otherwise).
+   *
+   * @generated from field: string approved_by = 4;
+   */
+  approvedBy: string;
+};
+
+/**
+ * Describes the message fortress.audit.v1.SetExportSettingsRequest.
+ * Use `create(SetExportSettingsRequestSchema)` to create a new message.
+ */
+export const SetExportSettingsRequestSchema: GenMessage<SetExportSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 25);
+
+/**
+ * @generated from message fortress.audit.v1.SetExportSettingsResponse
+ */
+export type SetExportSettingsResponse = Message<"fortress.audit.v1.SetExportSettingsResponse"> & {
+  /**
+   * @generated from field: fortress.audit.v1.ExportSettings settings = 1;
+   */
+  settings?: ExportSettings | undefined;
+};
+
+/**
+ * Describes the message fortress.audit.v1.SetExportSettingsResponse.
+ * Use `create(SetExportSettingsResponseSchema)` to create a new message.
+ */
+export const SetExportSettingsResponseSchema: GenMessage<SetExportSettingsResponse> = /*@__PURE__*/
+  messageDesc(file_fortress_audit_v1_audit, 26);
+
+/**
  * ExportFormat is the encoding of an export.
  *
  * @generated from enum fortress.audit.v1.ExportFormat
@@ -959,6 +1108,28 @@ export const AuditService: GenService<{
     methodKind: "unary";
     input: typeof SummarizeToolCallsRequestSchema;
     output: typeof SummarizeToolCallsResponseSchema;
+  },
+  /**
+   * Whether the org's records are exported continuously to the object store (on unless set),
+   * and whether the export is keeping up.
+   *
+   * @generated from rpc fortress.audit.v1.AuditService.GetExportSettings
+   */
+  getExportSettings: {
+    methodKind: "unary";
+    input: typeof GetExportSettingsRequestSchema;
+    output: typeof GetExportSettingsResponseSchema;
+  },
+  /**
+   * Turn the org's continuous export on or off. The change is recorded in the org's change log
+   * in the same transaction.
+   *
+   * @generated from rpc fortress.audit.v1.AuditService.SetExportSettings
+   */
+  setExportSettings: {
+    methodKind: "unary";
+    input: typeof SetExportSettingsRequestSchema;
+    output: typeof SetExportSettingsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fortress_audit_v1_audit, 0);
