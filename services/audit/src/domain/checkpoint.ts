@@ -24,6 +24,11 @@ export interface SignedCheckpoint extends CheckpointStatement {
 
 const TYPE = 'fortress.audit.checkpoint';
 
+/** The object key of a checkpoint's copy: one prefix per org, sortable by sequence. */
+export function checkpointKey(cp: { orgId: string; kind: string; seq: bigint }): string {
+  return `checkpoints/${cp.orgId}/${cp.kind}/${cp.seq.toString().padStart(20, '0')}.json`;
+}
+
 /** The canonical text of a statement: the bytes that are signed. */
 export function statementText(s: CheckpointStatement): string {
   return canonicalJson({

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { checkpointKey, createS3Client } from '../../src/adapters/s3/checkpoint-store.js';
+import { createS3Client } from '../../src/adapters/s3/s3-client.js';
+import { checkpointKey } from '../../src/domain/checkpoint.js';
 import { signCheckpoint } from '../../src/domain/checkpoint.js';
 import {
   auditRow,

@@ -1,37 +1,7 @@
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import type { SignedCheckpoint } from '../../domain/checkpoint.js';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { checkpointKey, type SignedCheckpoint } from '../../domain/checkpoint.js';
 import type { ObjectCheckpoint } from '../../domain/checkpoint-evidence.js';
-
-/** Where the external copies of checkpoints go. */
-export interface ObjectStoreOptions {
-  endpoint?: string;
-  region: string;
-  bucket: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-}
-
-/** The object key of a checkpoint: one prefix per org, sortable by sequence. */
-export function checkpointKey(cp: { orgId: string; kind: string; seq: bigint }): string {
-  return `checkpoints/${cp.orgId}/${cp.kind}/${cp.seq.toString().padStart(20, '0')}.json`;
-}
-
-/** The S3 client as our stores need it (path-style; checksums only when required). */
-export function createS3Client(o: ObjectStoreOptions): S3Client {
-  return new S3Client({
-    region: o.region,
-    ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
-    ...(o.credentials ? { credentials: o.credentials } : {}),
-    // s3rver (and some other S3-compatible stores) store streamed uploads corrupted when the
-    // SDK adds its default checksums: only send and check them when an operation requires it.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
+import { createS3Client, type ObjectStoreOptions } from './s3-client.js';
 
 /**
  * The object store copies of checkpoints. In production the bucket should have S3 Object
