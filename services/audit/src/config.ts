@@ -29,6 +29,21 @@ export const auditConfig = z
     FORTRESS_AUDIT_S3_ENDPOINT: z.url().optional(),
     FORTRESS_AUDIT_S3_REGION: z.string().min(1).default('us-east-1'),
     FORTRESS_AUDIT_S3_BUCKET: z.string().min(3),
+    /** The bucket of the continuous export (`audit-export/<org>/…`); unset: the bucket above. */
+    FORTRESS_AUDIT_EXPORT_BUCKET: z.string().min(3).optional(),
+    /**
+     * Server-side encryption asked for every export segment: "AES256" (S3-managed keys),
+     * "aws:kms" (FORTRESS_AUDIT_EXPORT_KMS_KEY_ID, else the bucket's default KMS key), or
+     * "none" for an S3-compatible store that refuses the header.
+     */
+    FORTRESS_AUDIT_EXPORT_SSE: z.enum(['AES256', 'aws:kms', 'none']).default('AES256'),
+    FORTRESS_AUDIT_EXPORT_KMS_KEY_ID: z.string().min(1).optional(),
+    /** The most records in one export segment; a longer checkpoint span is sliced. */
+    FORTRESS_AUDIT_EXPORT_SEGMENT_MAX: positive(10_000),
+    /** How often segments still owed (after a failed write) are tried again. */
+    FORTRESS_AUDIT_EXPORT_RETRY_MS: millis(30_000),
+    /** Longest wait for the object store to take one segment. */
+    FORTRESS_AUDIT_EXPORT_TIMEOUT_MS: millis(60_000),
     /** Redis for the webhook delivery queue (BullMQ); give it AOF and `noeviction`. */
     FORTRESS_REDIS_URL: z.string().min(1),
     /**
@@ -84,6 +99,12 @@ export const auditConfig = z
     FORTRESS_AUDIT_ANOMALY_INTERVAL_MS: millis(5 * 60_000),
   })
   .superRefine((c, ctx) => {
+    if (c.FORTRESS_AUDIT_EXPORT_KMS_KEY_ID && c.FORTRESS_AUDIT_EXPORT_SSE !== 'aws:kms')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FORTRESS_AUDIT_EXPORT_KMS_KEY_ID'],
+        message: 'needs FORTRESS_AUDIT_EXPORT_SSE=aws:kms',
+      });
     if (c.FORTRESS_AUDIT_SMTP_HOST && !c.FORTRESS_AUDIT_SMTP_FROM)
       ctx.addIssue({
         code: 'custom',

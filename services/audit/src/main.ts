@@ -14,16 +14,24 @@ import { loadSigningKey, loadVerifyKeys } from './adapters/keys/signing-key.js';
 import { createAuditStore } from './adapters/pg/audit-store.js';
 import { createChainWriter } from './adapters/pg/chain-writer.js';
 import { createCheckpointRepo } from './adapters/pg/checkpoint-repo.js';
+import { createExportSegmentRepo } from './adapters/pg/export-segment-repo.js';
+import { createExportSettingsRepo } from './adapters/pg/export-settings-repo.js';
 import { createRetentionRepo } from './adapters/pg/retention-repo.js';
 import { createToolCallRepo } from './adapters/pg/tool-call-repo.js';
 import { createUsageRepo } from './adapters/pg/usage-repo.js';
 import { createCheckpointStore } from './adapters/s3/checkpoint-store.js';
+import {
+  createSegmentStore,
+  segmentErrorClass,
+  type SegmentEncryption,
+} from './adapters/s3/segment-store.js';
 import type { SmtpOptions } from './adapters/smtp/mailer.js';
 import { startAlerts } from './alerts/alert-runtime.js';
 import { auditConfig } from './config.js';
 import { createBatchIngest } from './ingest/batch-ingest.js';
 import { createCheckpointer } from './jobs/checkpointer.js';
 import { createRetentionJob } from './jobs/retention-job.js';
+import { createSegmentExporter } from './jobs/segment-exporter.js';
 import { createAuditRpc } from './rpc/audit-service.js';
 import { verifyOrg } from './verify/verify-org.js';
 import { createVerifySlots } from './verify/verify-slots.js';
@@ -43,11 +51,26 @@ await runService(logger, async () => {
   const key = await loadSigningKey(config.FORTRESS_AUDIT_SIGNING_KEY_FILE);
   const extraKeys = config.FORTRESS_AUDIT_VERIFY_KEY_FILES.split(',').filter(Boolean);
   const keys = new Map([...(await loadVerifyKeys(extraKeys)), [key.keyId, key.publicKey]]);
-  const copies = createCheckpointStore({
+  const objectStore = {
     ...(config.FORTRESS_AUDIT_S3_ENDPOINT ? { endpoint: config.FORTRESS_AUDIT_S3_ENDPOINT } : {}),
     region: config.FORTRESS_AUDIT_S3_REGION,
-    bucket: config.FORTRESS_AUDIT_S3_BUCKET,
+  };
+  const copies = createCheckpointStore({ ...objectStore, bucket: config.FORTRESS_AUDIT_S3_BUCKET });
+  const encryption: SegmentEncryption =
+    config.FORTRESS_AUDIT_EXPORT_SSE === 'aws:kms'
+      ? {
+          mode: 'aws:kms',
+          ...(config.FORTRESS_AUDIT_EXPORT_KMS_KEY_ID
+            ? { kmsKeyId: config.FORTRESS_AUDIT_EXPORT_KMS_KEY_ID }
+            : {}),
+        }
+      : { mode: config.FORTRESS_AUDIT_EXPORT_SSE };
+  const segmentStore = createSegmentStore({
+    ...objectStore,
+    bucket: config.FORTRESS_AUDIT_EXPORT_BUCKET ?? config.FORTRESS_AUDIT_S3_BUCKET,
+    encryption,
   });
+  const segments = createExportSegmentRepo(pool);
   const store = createAuditStore(pool);
   const writer = createChainWriter(pool);
   const retention = createRetentionRepo(pool);
@@ -70,15 +93,33 @@ await runService(logger, async () => {
   const batchSize = meter.createHistogram('fortress.audit.batch_size', {
     description: 'Events handled per consumer batch',
   });
+  const exported = meter.createCounter('fortress.audit.export_segments', {
+    description: 'Export segment writes, by outcome (written, failed)',
+  });
+
+  // The continuous export: spans queued by checkpoints, written to the object store.
+  const exporter = createSegmentExporter({
+    repo: segments,
+    store: segmentStore,
+    classify: segmentErrorClass,
+    intervalMs: config.FORTRESS_AUDIT_EXPORT_RETRY_MS,
+    timeoutMs: config.FORTRESS_AUDIT_EXPORT_TIMEOUT_MS,
+    logger,
+    onSegment: (outcome) => exported.add(1, { outcome }),
+  });
 
   const checkpointer = createCheckpointer({
-    repo: createCheckpointRepo(pool),
+    repo: createCheckpointRepo(pool, { segmentMax: config.FORTRESS_AUDIT_EXPORT_SEGMENT_MAX }),
     key,
     publish: (cp) => copies.put(cp),
     every: config.FORTRESS_AUDIT_CHECKPOINT_EVERY,
     intervalMs: config.FORTRESS_AUDIT_CHECKPOINT_INTERVAL_MS,
     logger,
-    onCheckpoint: (cp) => signed.add(1, { kind: cp.kind }),
+    onCheckpoint: (cp) => {
+      signed.add(1, { kind: cp.kind });
+      // Its span (if the org exports it) was queued with it: write it now, off this path.
+      exporter.nudge(cp.orgId);
+    },
   });
   const ingest = createBatchIngest({
     append: (orgId, rows) => writer.append(orgId, rows),
@@ -118,6 +159,8 @@ await runService(logger, async () => {
     },
   });
   checkpointer.start();
+  exporter.start();
+  void exporter.tick();
   meter
     .createObservableGauge('fortress.audit.consumer_lag', {
       description: 'Events in the stream not yet written: undelivered plus unacknowledged',
@@ -225,6 +268,7 @@ await runService(logger, async () => {
           toolCalls: createToolCallRepo(pool),
           verify: (orgId, signal) =>
             verifySlot(signal, () => verifyOrg({ pool, objectStore: copies, keys }, orgId, signal)),
+          exports: { settings: createExportSettingsRepo(pool), segments },
           logger,
         }),
       );
@@ -241,8 +285,11 @@ await runService(logger, async () => {
     telemetry.shutdown,
     () => pool.end(),
     () => copies.close(),
+    () => segmentStore.close(),
     bus.close,
     () => clearInterval(retentionTimer),
+    // Closed in reverse: the checkpointer first, since a checkpoint in flight nudges the exporter.
+    () => exporter.stop(),
     () => checkpointer.stop(),
     () => consumer.close(),
     () => webhooks.close(),

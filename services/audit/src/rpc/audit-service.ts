@@ -1,9 +1,11 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
+  GetExportSettingsResponseSchema,
   GetRetentionResponseSchema,
   QueryChangesResponseSchema,
   QueryResponseSchema,
+  SetExportSettingsResponseSchema,
   SetRetentionResponseSchema,
   VerifyResponseSchema,
   type AuditService,
@@ -17,6 +19,11 @@ import type { UsageRepo } from '../adapters/pg/usage-repo.js';
 import type { ChainVerdict } from '../domain/verify-chain.js';
 import { toRecord } from './audit-record.js';
 import { createExport } from './export-rpc.js';
+import {
+  getExportSettings,
+  setExportSettings,
+  type ExportSettingsDeps,
+} from './export-settings-rpc.js';
 import { entityFilter, filterOf, pageToken } from './request-filter.js';
 import { setRetention, retentionOf } from './retention-rpc.js';
 import { createSummarizeToolCalls } from './tool-calls-rpc.js';
@@ -29,6 +36,8 @@ export interface AuditRpcDeps {
   usage: UsageRepo;
   toolCalls: ToolCallRepo;
   verify: (orgId: string, signal: AbortSignal) => Promise<ChainVerdict>;
+  /** The continuous export's setting and backlog. */
+  exports: ExportSettingsDeps;
   logger?: Logger;
   /** The clock that places a usage or tool call window left open (the month so far). */
   now?: () => Date;
@@ -105,5 +114,15 @@ export function createAuditRpc(deps: AuditRpcDeps): ServiceImpl<typeof AuditServ
     summarizeUsage: createSummarizeUsage(deps.usage, now),
 
     summarizeToolCalls: createSummarizeToolCalls(deps.toolCalls, now),
+
+    async getExportSettings(req) {
+      const settings = await getExportSettings(deps.exports, req.orgId);
+      return create(GetExportSettingsResponseSchema, { settings });
+    },
+
+    async setExportSettings(req) {
+      const settings = await setExportSettings(deps.exports, req);
+      return create(SetExportSettingsResponseSchema, { settings });
+    },
   };
 }

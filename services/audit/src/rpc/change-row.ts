@@ -6,7 +6,8 @@ import { toAuditRow, type AuditRow } from '../domain/audit-row.js';
 
 /**
  * The change-log row of an admin change that audit itself makes (retention, webhooks), by
- * `actorId`: appended to the org's chain in the transaction of the change.
+ * `actorId` (and approved by `approvedBy`, when it needed a second admin): appended to the
+ * org's chain in the transaction of the change.
  */
 export function changeRow(
   orgId: string,
@@ -14,6 +15,7 @@ export function changeRow(
   entity: { type: string; id: string; operation: string },
   before?: JsonObject,
   after?: JsonObject,
+  approvedBy?: string,
 ): AuditRow {
   return toAuditRow(
     envelope({
@@ -29,6 +31,7 @@ export function changeRow(
           operation: entity.operation,
           ...(before ? { before } : {}),
           ...(after ? { after } : {}),
+          ...(approvedBy ? { approvedBy } : {}),
         },
       },
     }),

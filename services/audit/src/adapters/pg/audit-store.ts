@@ -46,9 +46,12 @@ export interface AuditFilter {
   limit: number;
 }
 
-// org_seq is read as text (a bigint); ORDER BY must therefore name events.org_seq, or it
-// would sort by the text. `seq` (global insertion order) is kept for compatibility only.
-const COLUMNS = `seq, org_seq::text AS org_seq, event_id, org_id, kind, occurred_at, recorded_at,
+/**
+ * The columns of a StoredAuditRow. org_seq is read as text (a bigint); ORDER BY must therefore
+ * name events.org_seq, or it would sort by the text. `seq` (global insertion order) is kept for
+ * compatibility only.
+ */
+export const AUDIT_COLUMNS = `seq, org_seq::text AS org_seq, event_id, org_id, kind, occurred_at, recorded_at,
   product, actor, action, resource, decision, reasons, latency_us, status_code, request_id,
   trace_id, event`;
 
@@ -95,7 +98,7 @@ export function createAuditStore(pool: pg.Pool, now?: () => Date) {
       return inTenant(pool, f.orgId, async (db) => {
         const w = where(f);
         const { rows } = await db.query<StoredAuditRow>(
-          `SELECT ${COLUMNS} FROM events WHERE ${w.sql} ORDER BY events.org_seq DESC LIMIT $${w.args.length + 1}`,
+          `SELECT ${AUDIT_COLUMNS} FROM events WHERE ${w.sql} ORDER BY events.org_seq DESC LIMIT $${w.args.length + 1}`,
           [...w.args, f.limit],
         );
         return rows;
@@ -107,7 +110,7 @@ export function createAuditStore(pool: pg.Pool, now?: () => Date) {
       return inTenant(pool, f.orgId, async (db) => {
         const w = where(f);
         const { rows } = await db.query<StoredAuditRow>(
-          `SELECT ${COLUMNS} FROM events WHERE ${w.sql} ORDER BY events.org_seq LIMIT $${w.args.length + 1}`,
+          `SELECT ${AUDIT_COLUMNS} FROM events WHERE ${w.sql} ORDER BY events.org_seq LIMIT $${w.args.length + 1}`,
           [...w.args, f.limit],
         );
         return rows;

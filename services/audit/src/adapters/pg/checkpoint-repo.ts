@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { inTenant, type Queryable } from '@fortress/kit/pg';
 import type { ChainPoint } from '../../domain/chain.js';
 import type { SignedCheckpoint } from '../../domain/checkpoint.js';
+import { queueExportSpan } from './export-segment-repo.js';
 
 /** Writes a signed checkpoint's database row. */
 export async function insertCheckpoint(db: Queryable, cp: SignedCheckpoint): Promise<void> {
@@ -24,8 +25,15 @@ export async function insertCheckpoint(db: Queryable, cp: SignedCheckpoint): Pro
 /** Signs a chain point at a time the database chose; the caller stores it. */
 export type Signer = (orgId: string, point: ChainPoint, at: Date) => SignedCheckpoint;
 
-/** Periodic checkpoints in PostgreSQL. */
-export function createCheckpointRepo(pool: pg.Pool) {
+/** Options of the checkpoint repository. */
+export interface CheckpointRepoOptions {
+  /** The most records one export segment holds (a longer span is sliced). */
+  segmentMax?: number;
+}
+
+/** Periodic checkpoints in PostgreSQL, each queueing its span for export. */
+export function createCheckpointRepo(pool: pg.Pool, options: CheckpointRepoOptions = {}) {
+  const segmentMax = options.segmentMax ?? 10_000;
   return {
     /** Orgs with `every` unsigned rows, or unsigned rows older than `afterMs`. */
     async dueOrgs(every: number, afterMs: number): Promise<string[]> {
@@ -41,7 +49,8 @@ export function createCheckpointRepo(pool: pg.Pool) {
      * locked while the statement is signed and `publish`ed (the object store copy, first) and
      * its row written, so replicas never sign the same position twice. The signing time is the
      * database's clock after the lock: every row the statement covers committed before it,
-     * which is what lets the verifier trust copies signed before its snapshot.
+     * which is what lets the verifier trust copies signed before its snapshot. The span it
+     * seals is queued for export in the same transaction, so no sealed span is ever missed.
      */
     async checkpoint(
       orgId: string,
@@ -67,6 +76,7 @@ export function createCheckpointRepo(pool: pg.Pool) {
           'UPDATE chain_heads SET checkpoint_seq = $2, checkpoint_at = now() WHERE org_id = $1',
           [orgId, head.seq],
         );
+        await queueExportSpan(db, orgId, BigInt(head.checkpoint_seq), BigInt(head.seq), segmentMax);
         return cp;
       });
     },

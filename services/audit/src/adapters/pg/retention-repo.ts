@@ -61,7 +61,11 @@ export function createRetentionRepo(pool: pg.Pool, now: () => Date = () => new D
       return rows.map((r) => r.org_id);
     },
 
-    /** The org's oldest `limit` rows in chain order, and its retention cutoff. */
+    /**
+     * The org's oldest `limit` rows in chain order, and its retention cutoff. Rows from the
+     * first export segment still owed on are left out: retention never deletes what the
+     * export has yet to write (apply_retention refuses it too).
+     */
     async oldest(orgId: string, limit: number): Promise<RetentionWindow> {
       return inTenant(pool, orgId, async (db) => {
         const { rows: meta } = await db.query<{ cutoff: Date; read_at: Date }>(
@@ -69,7 +73,12 @@ export function createRetentionRepo(pool: pg.Pool, now: () => Date = () => new D
           [orgId],
         );
         const { rows } = await db.query<{ seq: string; hash: Buffer; recorded_at: Date }>(
-          'SELECT org_seq::text AS seq, hash, recorded_at FROM events WHERE org_id = $1 ORDER BY org_seq LIMIT $2',
+          `SELECT org_seq::text AS seq, hash, recorded_at FROM events
+            WHERE org_id = $1
+              AND org_seq < COALESCE(
+                (SELECT min(first_seq) FROM export_segments WHERE org_id = $1),
+                9223372036854775807)
+            ORDER BY org_seq LIMIT $2`,
           [orgId, limit],
         );
         const m = meta[0];
