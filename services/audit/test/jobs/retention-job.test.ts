@@ -57,6 +57,8 @@ describe('retention', function () {
           auditRow(org, 0, { kind: 'change' }),
         );
       await fx.checkpoint(org);
+      // Retention waits for the export of what it deletes (tested on its own below).
+      await fx.exportOwed(org);
       const before = await count(org);
       const deleted = await job.runOrg(org);
       assert.equal(await count(org), (before ?? 0) - deleted);
@@ -73,6 +75,17 @@ describe('retention', function () {
         'verification starts from the retention anchor',
       );
     });
+  });
+
+  it('holds rows whose export segment is still owed, and deletes them once it is written', async () => {
+    const org = 'org_ret_owed';
+    await writeAged(org, 200, 1, 3);
+    await fx.checkpoint(org); // queues 1..3 for export
+    await writeAged(org, 1, 4, 2);
+    assert.equal(await job.runOrg(org), 0, 'deleted before the export wrote it');
+    await fx.exportOwed(org);
+    assert.equal(await job.runOrg(org), 3);
+    assert.equal((await fx.verify(org)).ok, true);
   });
 });
 
@@ -135,6 +148,23 @@ describe('retention guards in the database', function () {
     it(`refuses to delete ${r.name}`, async () => {
       await assert.rejects(apply(ORG, r.tenant, r.seq, r.hash ?? (await hashAt(r.seq))), r.error);
     });
+
+  it('refuses to delete rows the export still owes', async () => {
+    const org = 'org_guard_owed';
+    await createChainWriter(fx.pool, daysAgo(200)).append(
+      org,
+      [1, 2].map((n) => auditRow(org, n)),
+    );
+    await fx.checkpoint(org);
+    const { rows } = await fx.pg.admin.query<{ hash: Buffer }>(
+      'SELECT hash FROM audit.events WHERE org_id = $1 AND org_seq = 2',
+      [org],
+    );
+    await assert.rejects(
+      apply(org, org, 2, rows[0]?.hash ?? Buffer.alloc(32)),
+      /not all exported yet/,
+    );
+  });
 
   it('refuses DELETE to the runtime role even with the retention settings set by hand', async () => {
     await assert.rejects(

@@ -6,6 +6,8 @@ import { type AuditService, ExportFormat } from '@fortress/proto/audit/v1/audit_
 import { Decision, Tier } from '@fortress/proto/common/v1/common_pb';
 import { EventEnvelopeSchema } from '@fortress/proto/events/v1/events_pb';
 import { createAuditStore } from '../../src/adapters/pg/audit-store.js';
+import { createExportSegmentRepo } from '../../src/adapters/pg/export-segment-repo.js';
+import { createExportSettingsRepo } from '../../src/adapters/pg/export-settings-repo.js';
 import { createRetentionRepo } from '../../src/adapters/pg/retention-repo.js';
 import { createToolCallRepo } from '../../src/adapters/pg/tool-call-repo.js';
 import { createUsageRepo } from '../../src/adapters/pg/usage-repo.js';
@@ -32,6 +34,10 @@ describe('AuditService', function () {
       retention: createRetentionRepo(fx.pool),
       usage: createUsageRepo(fx.pool),
       toolCalls: createToolCallRepo(fx.pool),
+      exports: {
+        settings: createExportSettingsRepo(fx.pool),
+        segments: createExportSegmentRepo(fx.pool),
+      },
       verify: (orgId, signal) => verifyOrg(fx.verifyDeps, orgId, signal),
     });
     client = auditClient(impl);
@@ -202,7 +208,61 @@ describe('AuditService', function () {
     );
   });
 
+  it('reads the export setting: on by default, with nothing owed', async () => {
+    const { settings } = await client.getExportSettings({ orgId: 'org_rpcexport' });
+    assert.deepEqual(
+      [settings?.enabled, settings?.isDefault, settings?.pendingSegments, settings?.updatedAt],
+      [true, true, 0, undefined],
+    );
+  });
+
+  it('turns export off, recording who, who approved, before and after; reports what is owed', async () => {
+    const org = 'org_rpcexport';
+    const set = await client.setExportSettings({
+      orgId: org,
+      enabled: false,
+      actorId: 'usr_alice',
+      approvedBy: 'usr_bob',
+    });
+    assert.deepEqual([set.settings?.enabled, set.settings?.isDefault], [false, false]);
+    assert.ok(set.settings?.updatedAt);
+    const [change] = (await client.queryChanges({ orgId: org, entityType: 'audit_export' }))
+      .records;
+    assert.equal(change?.action, 'audit_export.update');
+    assert.equal(change?.resource, `audit_export:${org}`);
+    const payload = change?.event?.payload;
+    assert.ok(payload?.case === 'change');
+    assert.deepEqual(
+      {
+        before: payload.value.before,
+        after: payload.value.after,
+        actor: payload.value.actor?.subjectId,
+        approvedBy: payload.value.approvedBy,
+      },
+      {
+        before: { enabled: true, default: true },
+        after: { enabled: false, default: false },
+        actor: 'usr_alice',
+        approvedBy: 'usr_bob',
+      },
+    );
+    // The span holding the switch-off is still exported: it is owed until written.
+    await fx.checkpoint(org);
+    const got = await client.getExportSettings({ orgId: org });
+    assert.deepEqual([got.settings?.enabled, got.settings?.pendingSegments], [false, 1]);
+  });
+
   const invalid = [
+    {
+      name: 'an export setting without an actor',
+      call: () => client.setExportSettings({ orgId: ORG, enabled: false }),
+      field: 'actor_id',
+    },
+    {
+      name: 'an export setting of another shape of org id',
+      call: () => client.getExportSettings({ orgId: 'tenant 1' }),
+      field: 'org_id',
+    },
     {
       name: 'an export without a format',
       call: () => exported(ExportFormat.UNSPECIFIED),

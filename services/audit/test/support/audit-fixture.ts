@@ -14,13 +14,28 @@ import {
   createCheckpointRepo,
   type CheckpointRepo,
 } from '../../src/adapters/pg/checkpoint-repo.js';
+import {
+  createExportSegmentRepo,
+  type ExportSegmentRepo,
+} from '../../src/adapters/pg/export-segment-repo.js';
+import {
+  createExportSettingsRepo,
+  type ExportSettingsRepo,
+} from '../../src/adapters/pg/export-settings-repo.js';
 import { loadSigningKey, loadVerifyKeys } from '../../src/adapters/keys/signing-key.js';
 import {
   createCheckpointStore,
   type CheckpointStore,
 } from '../../src/adapters/s3/checkpoint-store.js';
+import {
+  createSegmentStore,
+  segmentErrorClass,
+  type SegmentStore,
+} from '../../src/adapters/s3/segment-store.js';
 import type { AuditRow } from '../../src/domain/audit-row.js';
 import { signCheckpoint, type SigningKey } from '../../src/domain/checkpoint.js';
+import { createSegmentExporter } from '../../src/jobs/segment-exporter.js';
+import { createLogger } from '@fortress/kit/log';
 import { verifyOrg, type VerifyDeps } from '../../src/verify/verify-org.js';
 
 export const BUCKET = 'fortress-audit-test';
@@ -35,8 +50,14 @@ export interface AuditFixture {
   verifyDeps: VerifyDeps;
   writer: ChainWriter;
   checkpoints: CheckpointRepo;
+  /** The export: settings, the outbox of owed segments, and the object store side. */
+  exportSettings: ExportSettingsRepo;
+  segments: ExportSegmentRepo;
+  segmentStore: SegmentStore;
   /** Checkpoints the org's head now (object store first, then the database). */
   checkpoint(orgId: string): Promise<void>;
+  /** Writes the export segments the org owes, through `store` (the fixture's by default). */
+  exportOwed(orgId: string, store?: Pick<SegmentStore, 'put'>): Promise<void>;
   verify(orgId: string): ReturnType<typeof verifyOrg>;
   stop(): Promise<void>;
 }
@@ -61,6 +82,14 @@ export async function startAuditFixture(): Promise<AuditFixture> {
     keys: await loadVerifyKeys([keys.verifyKeyFile]),
   };
   const checkpoints = createCheckpointRepo(pool);
+  const segments = createExportSegmentRepo(pool);
+  const segmentStore = createSegmentStore({
+    endpoint: objectStore.url,
+    region: objectStore.region,
+    bucket: BUCKET,
+    credentials: objectStore.credentials,
+    encryption: { mode: 'AES256' },
+  });
   return {
     pg: pgFx,
     pool,
@@ -70,6 +99,9 @@ export async function startAuditFixture(): Promise<AuditFixture> {
     verifyDeps,
     writer: createChainWriter(pool),
     checkpoints,
+    exportSettings: createExportSettingsRepo(pool),
+    segments,
+    segmentStore,
     async checkpoint(orgId) {
       await checkpoints.checkpoint(
         orgId,
@@ -77,9 +109,19 @@ export async function startAuditFixture(): Promise<AuditFixture> {
         (cp) => copies.put(cp),
       );
     },
+    exportOwed: (orgId, store = segmentStore) =>
+      createSegmentExporter({
+        repo: segments,
+        store,
+        classify: segmentErrorClass,
+        intervalMs: 3_600_000,
+        timeoutMs: 10_000,
+        logger: createLogger({ service: 'audit-test', level: 'silent' }),
+      }).run(orgId),
     verify: (orgId) => verifyOrg(verifyDeps, orgId),
     async stop() {
       copies.close();
+      segmentStore.close();
       await objectStore.stop();
       await pgFx.stop();
       await rm(dir, { recursive: true, force: true });

@@ -12,6 +12,8 @@ import {
 } from '../../../../packages/kit/test/support/pg-fixture.js';
 import { createAuditStore } from '../../src/adapters/pg/audit-store.js';
 import { createChainWriter } from '../../src/adapters/pg/chain-writer.js';
+import { createExportSegmentRepo } from '../../src/adapters/pg/export-segment-repo.js';
+import { createExportSettingsRepo } from '../../src/adapters/pg/export-settings-repo.js';
 import { createRetentionRepo } from '../../src/adapters/pg/retention-repo.js';
 import { createToolCallRepo } from '../../src/adapters/pg/tool-call-repo.js';
 import { createUsageRepo } from '../../src/adapters/pg/usage-repo.js';
@@ -79,6 +81,10 @@ export async function startSummaryWorld(events: EventEnvelope[]): Promise<Summar
     retention: createRetentionRepo(pool),
     usage: createUsageRepo(pool),
     toolCalls: createToolCallRepo(pool),
+    exports: {
+      settings: createExportSettingsRepo(pool),
+      segments: createExportSegmentRepo(pool),
+    },
     verify: () => Promise.reject(new Error('not used here')),
     now: () => NOW,
   });
