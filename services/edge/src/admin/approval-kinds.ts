@@ -17,6 +17,10 @@ export const CRITICAL_KINDS = {
     routes: ['PUT /redaction/{role}/{connector}'],
     about: 'setting, changing or removing custom redaction patterns',
   },
+  'audit_export.disable': {
+    routes: ['PUT /audit/export-settings'],
+    about: "turning off the continuous export of the org's audit log to the object store",
+  },
 } as const satisfies Record<string, { routes: readonly string[]; about: string }>;
 
 /** A change an org may mark critical. */
@@ -48,9 +52,34 @@ export interface KindFacts {
 }
 
 /**
+ * Whether a call of one of `kind`'s routes is the critical change itself. Most kinds are their
+ * routes. A redaction change is critical when it touches custom patterns: when the body has
+ * some, or when it would replace a profile that has some. An export setting is critical unless
+ * it plainly turns export on: a body that is not `"enabled": true` parks (a malformed one is
+ * then refused by the route's check), so nothing that could turn export off slips through.
+ */
+async function isCriticalCall(
+  kind: CriticalKind,
+  params: readonly string[],
+  body: unknown,
+  facts: KindFacts,
+): Promise<boolean> {
+  switch (kind) {
+    case 'redaction.custom_patterns': {
+      const custom = (body as { custom?: unknown } | null | undefined)?.custom;
+      if (Array.isArray(custom) && custom.length > 0) return true;
+      return facts.hasCustomRedaction(params.join('/'));
+    }
+    case 'audit_export.disable':
+      return (body as { enabled?: unknown } | null | undefined)?.enabled !== true;
+    default:
+      return true;
+  }
+}
+
+/**
  * The kind that parks a call of route `key` (e.g. "DELETE /pat-keys/{id}") under the org's
- * policy, or undefined when it runs at once. A redaction change is critical when it touches
- * custom patterns: when the body has some, or when it would replace a profile that has some.
+ * policy, or undefined when it runs at once.
  */
 export async function parkedKindOf(
   key: string,
@@ -64,10 +93,7 @@ export async function parkedKindOf(
   }
   for (const kind of facts.critical) {
     if (!(CRITICAL_KINDS[kind].routes as readonly string[]).includes(key)) continue;
-    if (kind !== 'redaction.custom_patterns') return kind;
-    const custom = (body as { custom?: unknown } | null | undefined)?.custom;
-    if (Array.isArray(custom) && custom.length > 0) return kind;
-    if (await facts.hasCustomRedaction(params.join('/'))) return kind;
+    if (await isCriticalCall(kind, params, body, facts)) return kind;
   }
   return undefined;
 }
