@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import type { ServiceProcess } from '@fortress/harness/stack/service-process';
 import { AUDIT_BUCKET } from '@fortress/harness/stack/stack';
 import { adminRest, assertProblem, type AdminReply } from './support/admin-rest.js';
-import { adminSession, eventually, useStack, type TestStack } from './support/stack.js';
+import {
+  adminSession,
+  eventually,
+  objectStoreClient,
+  useStack,
+  type TestStack,
+} from './support/stack.js';
 
 /** One segment object of the org's export, by the sequences its key names. */
 interface Segment {
@@ -54,14 +60,7 @@ describe('audit export to the object store, and its disabling as an approvable c
     ] as const)
       tokens[who] = await adminSession(stack, orgId, role, `export-${who}@example.com`);
     db = new pg.Pool({ connectionString: stack.adminDatabaseUrl, max: 2 });
-    s3 = new S3Client({
-      region: stack.objectStore.region,
-      endpoint: stack.objectStore.url,
-      forcePathStyle: true,
-      credentials: stack.objectStore.credentials,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    s3 = objectStoreClient(stack);
     quick = await stack.startReplica('audit', {
       FORTRESS_AUDIT_CHECKPOINT_INTERVAL_MS: '300',
       FORTRESS_AUDIT_EXPORT_RETRY_MS: '500',

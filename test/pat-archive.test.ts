@@ -4,13 +4,14 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_BUCKET } from '@fortress/harness/stack/stack';
 import type { ServiceProcess } from '@fortress/harness/stack/service-process';
 import {
   adminSession,
   ALLOWED_MODEL,
   eventually,
+  objectStoreClient,
   useStack,
   type TestStack,
 } from './support/stack.js';
@@ -100,14 +101,7 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
     org = await stack.seed();
     for (const role of ['auditor', 'admin', 'viewer', 'owner'])
       tokens[role] = await adminSession(stack, org.orgId, role);
-    s3 = new S3Client({
-      region: stack.objectStore.region,
-      endpoint: stack.objectStore.url,
-      forcePathStyle: true,
-      credentials: stack.objectStore.credentials,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    s3 = objectStoreClient(stack);
   });
   after(() => s3?.destroy());
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { startOtlpCollector, type OtlpCollector } from '@fortress/harness/stack/otlp-collector';
 import { seedAdmin, seedOrg, type SeedOptions, type SeededOrg } from '@fortress/harness/stack/seed';
@@ -129,6 +130,18 @@ after(async function stopStack() {
 });
 
 export { eventually } from '@fortress/harness/eventually';
+
+/** An S3 client of the stack's object store (s3rver: path-style, checksums only when required). */
+export function objectStoreClient(stack: TestStack): S3Client {
+  return new S3Client({
+    region: stack.objectStore.region,
+    endpoint: stack.objectStore.url,
+    forcePathStyle: true,
+    credentials: stack.objectStore.credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
 
 /** A raw POST /v1/messages to the edge. */
 export async function postMessages(
