@@ -1,3 +1,4 @@
+import { createExportSettingsRepo } from '../../../src/adapters/pg/export-settings-repo.js';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -65,6 +66,10 @@ describe('audit store on PostgreSQL', function () {
     );
     await seedWebhookRows(pool, ORG_A, () => row(ORG_A, { kind: 'change', requestId: '' }));
     await seedAlertRows(pool, ORG_A, () => row(ORG_A, { kind: 'change', requestId: '' }));
+    // The checkpoint above queued its span for export; the setting needs a row of its own.
+    await createExportSettingsRepo(pool).set(ORG_A, true, () =>
+      row(ORG_A, { kind: 'change', requestId: '' }),
+    );
   });
   after(() => fx?.stop());
 
@@ -80,6 +85,8 @@ describe('audit store on PostgreSQL', function () {
         'chain_heads',
         'checkpoints',
         'events',
+        'export_segments',
+        'export_settings',
         'retention_policies',
         'webhook_attempts',
         'webhook_deliveries',
