@@ -28,6 +28,8 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 const MODEL = 'claude-haiku-4-5-20251001';
 const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 5000);
 const CONCURRENCY = (process.env['BENCH_CONCURRENCY'] ?? '1,32').split(',').map(Number);
+/** Requests sent and discarded before measuring, per target (JIT and connection warm-up). */
+const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 1000);
 const MEMORY_STREAMS = Number(process.env['BENCH_MEMORY_STREAMS'] ?? 1000);
 /** Delay between the events of a slow stream (the sandbox's FAKE_SLOW_STREAM:<ms>). */
 const SLOW_STREAM_MS = Number(process.env['BENCH_SLOW_STREAM_MS'] ?? 3000);
@@ -88,7 +90,7 @@ async function load(t: Target, mode: Mode, concurrency: number): Promise<LoadRes
     body: requestBody(mode === 'stream'),
     concurrency,
     durationMs: DURATION_MS,
-    warmupMs: 1000,
+    warmupMs: WARMUP_MS,
     stream: mode === 'stream',
   };
   const { stdout } = await promisify(execFile)(process.execPath, [
