@@ -18,6 +18,10 @@ export async function connectNats(
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    // Every JetStream publish is a request; with async traces on, each one captures a stack
+    // for an error it almost never throws (~0.15 ms of CPU per publish on the request path).
+    // Failures still say what failed (timeout, no responders); only the caller's stack goes.
+    noAsyncTraces: true,
   });
   let connected = true;
   void (async () => {
