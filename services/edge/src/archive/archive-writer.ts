@@ -62,6 +62,18 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
   let pendingBytes = 0;
   /** Spooled files waiting for upload, with when they were spooled. */
   const spooled = new Map<string, number>();
+  /**
+   * The sealed bodies of spooled files, kept (within the memory bound) so an upload needs no
+   * read of the file it just wrote; files picked up at start, or past the bound, are read.
+   */
+  const sealedBodies = new Map<string, string>();
+  let sealedBytes = 0;
+  const forget = (file: string) => {
+    const body = sealedBodies.get(file);
+    if (body === undefined) return;
+    sealedBodies.delete(file);
+    sealedBytes -= body.length;
+  };
   const uploading = new Set<string>();
   let sealing = false;
   let closed = false;
@@ -93,8 +105,13 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
         );
         const file = fileOf(entry.orgId, entry.requestId);
         const tmp = join(deps.spoolDir, `.${file}.tmp`);
-        await writeFile(tmp, JSON.stringify(sealed), { mode: 0o600 });
+        const body = JSON.stringify(sealed);
+        await writeFile(tmp, body, { mode: 0o600 });
         await rename(tmp, join(deps.spoolDir, file));
+        if (sealedBytes + body.length <= deps.maxPendingBytes) {
+          sealedBodies.set(file, body);
+          sealedBytes += body.length;
+        }
         pending.shift();
         pendingBytes -= entry.size;
         dropping.delete(entry.orgId);
@@ -114,10 +131,11 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
     uploading.add(file);
     try {
       const path = join(deps.spoolDir, file);
-      const body = await readFile(path, 'utf8');
+      const body = sealedBodies.get(file) ?? (await readFile(path, 'utf8'));
       await deps.put(archiveObjectKey(orgOfFile(file), requestOfFile(file)), body);
       await unlink(path).catch(() => undefined);
       spooled.delete(file);
+      forget(file);
       retryMs = 0;
     } catch (err) {
       logger.warn({ err, file }, 'archive upload failed; will retry');
