@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Tier } from '@fortress/proto/common/v1/common_pb';
+import { Product, Tier } from '@fortress/proto/common/v1/common_pb';
 import { adminSession, eventually, useStack, type TestStack } from './support/stack.js';
 import { adminRest, assertProblem } from './support/admin-rest.js';
 
@@ -127,6 +127,55 @@ describe('admin API: users and the seats they hold', function () {
     assertProblem(await call('GET', `/users/${ada.id}`, ownerToken), 404, 'member_not_found');
   });
 
+  it('keeps a change made while NATS is down and delivers it to billing and the change log after', async function () {
+    this.timeout(90_000);
+    const nextCycle = async () => {
+      const running = await call('GET', '/billing/invoice', ownerToken);
+      const end = (running.json['invoice'] as { cycle_end: string }).cycle_end;
+      const start = new Date(Date.parse(`${end}T00:00:00Z`) + 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+      const r = await call('GET', `/billing/invoice?cycle_start=${start}`, ownerToken);
+      return (r.json as unknown as InvoiceJson).invoice.seats;
+    };
+    assert.equal((await nextCycle()).total, 1);
+    await stack.nats.kill();
+    let created;
+    try {
+      // The edge fails closed without NATS (no audit, no admin call); identity does not need it
+      // to commit a member, so the operator makes the change and its event waits in the outbox.
+      created = await stack.operator.identityAdmin.createMember({
+        orgId,
+        member: { externalId: '00u9offline', products: [Product.PAT], active: true },
+        changedBy: { subjectId: 'operator', email: '', approvedBy: '' },
+      });
+    } finally {
+      await stack.nats.restart();
+    }
+    const seats = await eventually(
+      async () => {
+        const s = await nextCycle();
+        return s.total === 2 ? s : undefined;
+      },
+      'the offline change in the next cycle',
+      60_000,
+    );
+    assert.equal(seats.pat_only, 1);
+    await eventually(
+      async () => {
+        const r = await call(
+          'GET',
+          `/changes?entity_type=member&entity_id=${created.member?.id}`,
+          ownerToken,
+        );
+        const records = (r.json['records'] ?? []) as Array<{ action: string }>;
+        return records.length === 1 && records[0]?.action === 'member.create' ? records : undefined;
+      },
+      'the offline change in the change log, once',
+      30_000,
+    );
+  });
+
   it('records every change in the change log with before and after', async () => {
     type Change = {
       action: string;
@@ -136,9 +185,10 @@ describe('admin API: users and the seats they hold', function () {
     const records = await eventually(async () => {
       const got = await call('GET', '/changes?entity_type=member', ownerToken);
       const r = (got.json['records'] ?? []) as Change[];
-      return r.length >= 6 ? r : undefined;
-    }, 'six member changes in the change log');
+      return r.length >= 7 ? r : undefined;
+    }, 'seven member changes in the change log');
     assert.deepEqual(records.map((x) => x.action).sort(), [
+      'member.create',
       'member.create',
       'member.create',
       'member.create',
