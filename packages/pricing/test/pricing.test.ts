@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BUILT_IN_PRICE_BOOK,
+  CONTEXT_1M_BETA,
   canonicalModel,
   loadPriceBook,
   priceOf,
@@ -13,6 +14,7 @@ import {
   INJECTED_INPUT_TOKENS,
   actualSpend,
   actualTokens,
+  parseBetas,
   requestShape,
   worstCase,
   type TokenUsage,
@@ -28,6 +30,7 @@ const usage = (u: Partial<TokenUsage>): TokenUsage => ({
   cacheReadInputTokens: 0,
   cacheCreation5mInputTokens: 0,
   cacheCreation1hInputTokens: 0,
+  webSearchRequests: 0,
   ...u,
 });
 
@@ -83,6 +86,82 @@ describe('price book', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('gives Sonnet 4 and 4.5 a long-context tier at 2× input and 1.5× output, others none', () => {
+    const tier = sonnet().longContext;
+    assert.deepEqual(
+      { ...tier, rates: undefined },
+      {
+        beta: CONTEXT_1M_BETA,
+        thresholdTokens: 200_000,
+        maxInputTokens: 1_000_000,
+        rates: undefined,
+      },
+    );
+    assert.deepEqual(tier?.rates, {
+      input: 6,
+      output: 22.5,
+      cacheWrite5m: 7.5,
+      cacheWrite1h: 12,
+      cacheRead: 0.6,
+      batchInput: 3,
+      batchOutput: 11.25,
+    });
+    assert.ok(priceOf(BUILT_IN_PRICE_BOOK, 'claude-sonnet-4-20250514', NOW)?.longContext);
+    assert.equal(priceOf(BUILT_IN_PRICE_BOOK, 'claude-opus-4-1', NOW)?.longContext, undefined);
+    for (const e of BUILT_IN_PRICE_BOOK.entries) {
+      assert.equal(e.serverToolFees.webSearchPerRequest, 10_000, e.model);
+    }
+  });
+
+  it('reads long-context tiers and server-tool fees from a file, strictly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'price-book-'));
+    try {
+      const file = join(dir, 'prices.json');
+      const r = { ...sonnet().rates };
+      const lc = { beta: 'context-1m-2025-08-07', thresholdTokens: 200_000, maxInputTokens: 1e6 };
+      const write = (e: Record<string, unknown>) =>
+        writeFileSync(
+          file,
+          JSON.stringify({
+            entries: [{ model: 'm-1', effectiveFrom: '2026-01-01', rates: r, ...e }],
+          }),
+        );
+      write({ longContext: { ...lc, rates: r }, serverToolFees: { webSearchPerRequest: 12_000 } });
+      const priced = priceOf(loadPriceBook(file), 'm-1', NOW);
+      assert.deepEqual(priced?.longContext, { ...lc, rates: r });
+      assert.equal(priced?.serverToolFees.webSearchPerRequest, 12_000);
+
+      write({});
+      const plain = priceOf(loadPriceBook(file), 'm-1', NOW);
+      assert.equal(plain?.serverToolFees.webSearchPerRequest, 10_000, 'omitted is not free');
+      assert.equal(Object.hasOwn(plain ?? {}, 'longContext'), false);
+
+      const invalid = [
+        { name: 'an unknown tier field', e: { longContext: { ...lc, rates: r, x: 1 } } },
+        { name: 'a tier without rates', e: { longContext: lc } },
+        {
+          name: 'a window no larger',
+          e: { longContext: { ...lc, maxInputTokens: 200_000, rates: r } },
+        },
+        {
+          name: 'a threshold past the window',
+          e: { longContext: { ...lc, thresholdTokens: 300_000, rates: r } },
+        },
+        { name: 'a negative fee', e: { serverToolFees: { webSearchPerRequest: -1 } } },
+        {
+          name: 'an unknown tool fee',
+          e: { serverToolFees: { webSearchPerRequest: 1, codeExecution: 1 } },
+        },
+      ];
+      for (const c of invalid) {
+        write(c.e);
+        assert.throws(() => loadPriceBook(file), /price book .* is invalid/, c.name);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('spend', () => {
@@ -100,6 +179,8 @@ describe('spend', () => {
       maxTokens: 1000,
       usesPromptCache: false,
       externalInput: false,
+      betas: [],
+      webSearchUses: 0,
     });
     const input = 5000 + INJECTED_INPUT_TOKENS;
     assert.deepEqual(worstCase(sonnet(), shape), {
@@ -180,6 +261,114 @@ describe('spend', () => {
     assert.equal(actualSpend(haiku3, usage({ inputTokens: 1 })), 1);
     assert.equal(actualSpend(haiku3, usage({ inputTokens: 4 })), 1);
     assert.equal(actualSpend(haiku3, usage({ cacheReadInputTokens: 10 })), 1);
+  });
+
+  describe('long context', () => {
+    const file = (extra: Record<string, unknown> = {}) =>
+      body({
+        messages: [
+          { role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: 'f' } }] },
+        ],
+        ...extra,
+      });
+
+    it('reads the betas of anthropic-beta headers, comma-separated and repeated', () => {
+      assert.deepEqual(parseBetas(undefined), []);
+      assert.deepEqual(parseBetas(' a , b,,c '), ['a', 'b', 'c']);
+      assert.deepEqual(parseBetas(['a', `b, ${CONTEXT_1M_BETA}`]), ['a', 'b', CONTEXT_1M_BETA]);
+    });
+
+    it('reserves the 1M window at long-context rates only when the request asks for the beta', () => {
+      const without = worstCase(sonnet(), requestShape(file(), 300, ['other-beta']));
+      assert.deepEqual(without, { spendMicrousd: 200_000 * 3 + 1000 * 15, tokens: 201_000 });
+      const withBeta = worstCase(sonnet(), requestShape(file(), 300, [CONTEXT_1M_BETA]));
+      assert.deepEqual(withBeta, {
+        spendMicrousd: 1_000_000 * 6 + 1000 * 22.5,
+        tokens: 1_001_000,
+      });
+      const opus = priceOf(BUILT_IN_PRICE_BOOK, 'claude-opus-4-1', NOW) as PriceEntry;
+      assert.equal(worstCase(opus, requestShape(file(), 300, [CONTEXT_1M_BETA])).tokens, 201_000);
+    });
+
+    it('keeps standard rates while the input bound stays within the threshold, beta or not', () => {
+      const small = worstCase(sonnet(), requestShape(body(), 5000, [CONTEXT_1M_BETA]));
+      assert.equal(small.spendMicrousd, (5000 + INJECTED_INPUT_TOKENS) * 3 + 1000 * 15);
+      const big = worstCase(sonnet(), requestShape(body(), 300_000, [CONTEXT_1M_BETA]));
+      assert.equal(big.spendMicrousd, (300_000 + INJECTED_INPUT_TOKENS) * 6 + 1000 * 22.5);
+      const cached = requestShape(
+        file({ system: [{ type: 'text', text: 'x', cache_control: { type: 'ephemeral' } }] }),
+        300,
+        [CONTEXT_1M_BETA],
+      );
+      assert.equal(worstCase(sonnet(), cached).spendMicrousd, 1_000_000 * 12 + 1000 * 22.5);
+    });
+
+    it('bills every token at long-context rates once input passes 200,000, not at 200,000', () => {
+      const cases = [
+        { name: 'at the threshold', input: 200_000, inRate: 3, outRate: 15 },
+        { name: 'one past it', input: 200_001, inRate: 6, outRate: 22.5 },
+      ];
+      for (const c of cases) {
+        const u = usage({
+          inputTokens: c.input - 1000,
+          cacheReadInputTokens: 1000,
+          outputTokens: 100,
+        });
+        const expected = Math.ceil(
+          (c.input - 1000) * c.inRate + 1000 * (c.inRate / 10) + 100 * c.outRate,
+        );
+        assert.equal(actualSpend(sonnet(), u), expected, c.name);
+      }
+      const split = usage({
+        inputTokens: 100_000,
+        cacheCreationInputTokens: 100_000,
+        cacheCreation1hInputTokens: 100_000,
+        cacheReadInputTokens: 1,
+      });
+      assert.equal(actualSpend(sonnet(), split), 100_000 * 6 + 100_000 * 12 + 1);
+    });
+  });
+
+  describe('web search', () => {
+    const search = (tool: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+      body({ tools: [{ type: 'web_search_20250305', name: 'web_search', ...tool }], ...extra });
+
+    it('reserves max_uses searches at the per-search fee', () => {
+      const shape = requestShape(search({ max_uses: 5 }), 300);
+      assert.equal(shape.webSearchUses, 5);
+      assert.equal(worstCase(sonnet(), shape).spendMicrousd, 200_000 * 3 + 1000 * 15 + 5 * 10_000);
+    });
+
+    it('bounds searches by max_tokens when max_uses is absent or larger, never by zero', () => {
+      const cases = [
+        { name: 'no max_uses', tool: {}, uses: 1000 },
+        { name: 'max_uses past max_tokens', tool: { max_uses: 5000 }, uses: 1000 },
+        { name: 'an invalid max_uses', tool: { max_uses: '3' }, uses: 1000 },
+        { name: 'max_uses 0', tool: { max_uses: 0 }, uses: 0 },
+      ];
+      for (const c of cases) {
+        assert.equal(requestShape(search(c.tool), 300).webSearchUses, c.uses, c.name);
+      }
+      const shape = requestShape(search(), 300);
+      assert.equal(
+        worstCase(sonnet(), shape).spendMicrousd,
+        200_000 * 3 + 1000 * 15 + 1000 * 10_000,
+      );
+      assert.equal(
+        requestShape(body({ tools: [{ type: 'web_fetch_20250910', name: 'web_fetch' }] }), 300)
+          .webSearchUses,
+        0,
+      );
+    });
+
+    it('bills web_search_requests at the per-search fee', () => {
+      assert.equal(actualSpend(sonnet(), usage({ webSearchRequests: 3 })), 30_000);
+      assert.equal(
+        actualSpend(sonnet(), usage({ inputTokens: 10, webSearchRequests: 1 })),
+        30 + 10_000,
+      );
+      assert.equal(actualTokens(usage({ webSearchRequests: 3 })), 0);
+    });
   });
 
   it('never reserves less than the worst case it can be settled at', () => {

@@ -44,6 +44,9 @@ function overlay(base: AnthropicUsage, next: AnthropicUsage | undefined): Anthro
     if (typeof v === 'number') out[key] = v;
   }
   if (next?.cache_creation) out.cache_creation = { ...base.cache_creation, ...next.cache_creation };
+  // Cumulative like the token counts: the final message_delta carries the request's searches.
+  const searches = next?.server_tool_use?.web_search_requests;
+  if (typeof searches === 'number') out.server_tool_use = { web_search_requests: searches };
   return out;
 }
 
@@ -56,6 +59,7 @@ interface AnthropicUsage {
     ephemeral_5m_input_tokens?: number | null;
     ephemeral_1h_input_tokens?: number | null;
   } | null;
+  server_tool_use?: { web_search_requests?: number | null } | null;
 }
 
 const count = (v: number | null | undefined): number =>
@@ -68,6 +72,7 @@ const toTokens = (u: AnthropicUsage | undefined): TokenUsage => ({
   cacheReadInputTokens: count(u?.cache_read_input_tokens),
   cacheCreation5mInputTokens: count(u?.cache_creation?.ephemeral_5m_input_tokens),
   cacheCreation1hInputTokens: count(u?.cache_creation?.ephemeral_1h_input_tokens),
+  webSearchRequests: count(u?.server_tool_use?.web_search_requests),
 });
 
 /** Usage as the audit event carries it. */
@@ -89,7 +94,7 @@ export interface TappedUsage {
 /**
  * Reads usage from a copy of the response bytes while they stream to the client untouched:
  * for JSON, the body's `usage`; for SSE, `message_start`'s usage overlaid by the final
- * cumulative `message_delta` usage. An uncompressed stream is parsed as it flows (constant
+ * cumulative `message_delta` usage — tokens and `server_tool_use` searches alike. An uncompressed stream is parsed as it flows (constant
  * memory); a compressed body is kept (bounded) and decoded at the end. Never re-serialises
  * anything the client sees.
  */

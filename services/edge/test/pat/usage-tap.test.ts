@@ -184,4 +184,49 @@ describe('createUsageTap', () => {
       assert.equal(sse.read().model, expected);
     });
   });
+  describe('server tool use', () => {
+    /** The searches a fresh tap reads from `body`, fed in pieces of `size` bytes. */
+    const searches = (contentType: string, body: string, size = 7) => {
+      const tap = createUsageTap(contentType, '');
+      for (const chunk of pieces(Buffer.from(body), size)) tap.write(chunk);
+      return tap.read().tokens.webSearchRequests;
+    };
+    const withSearches = (usage: Record<string, unknown>) => {
+      const m = JSON.parse(MESSAGE_JSON) as { usage: Record<string, unknown> };
+      return JSON.stringify({ ...m, usage: { ...m.usage, ...usage } });
+    };
+
+    it('reads web_search_requests from a JSON body, and none when it is null or absent', () => {
+      const cases = [
+        { name: 'reported', usage: { server_tool_use: { web_search_requests: 3 } }, expected: 3 },
+        { name: 'null', usage: { server_tool_use: null }, expected: 0 },
+        { name: 'absent', usage: {}, expected: 0 },
+      ];
+      for (const c of cases) {
+        assert.equal(searches(JSON_TYPE, withSearches(c.usage)), c.expected, c.name);
+      }
+    });
+
+    it('reads web_search_requests from the cumulative message_delta usage of a stream', () => {
+      const delta = { output_tokens: 15, server_tool_use: { web_search_requests: 2 } };
+      assert.equal(searches(SSE_TYPE, sseStream(delta)), 2);
+      assert.equal(searches(SSE_TYPE, sseStream(delta), 1), 2);
+      const unchanged = sseStream({ output_tokens: 15, server_tool_use: null });
+      assert.equal(searches(SSE_TYPE, unchanged), 0);
+    });
+
+    it('keeps the message_start count when message_delta does not repeat it', () => {
+      const start = sseStream().replace(
+        '"output_tokens":1}',
+        '"output_tokens":1,"server_tool_use":{"web_search_requests":4}}',
+      );
+      assert.notEqual(start, sseStream());
+      assert.equal(searches(SSE_TYPE, start), 4);
+      const nulled = start.replace(
+        '"output_tokens":15}',
+        '"output_tokens":15,"server_tool_use":{"web_search_requests":null}}',
+      );
+      assert.equal(searches(SSE_TYPE, nulled), 4);
+    });
+  });
 });
