@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { canonicalModel, priceOf, type PriceBook } from '@fortress/pricing/price-book';
-import { requestShape, worstCase } from '@fortress/pricing/spend';
+import { parseBetas, requestShape, worstCase } from '@fortress/pricing/spend';
 import type { RequestFacts } from '../chain/decision-chain.js';
 import { errors, sendAnthropicError, type AnthropicError } from '../http/anthropic-error.js';
 import { BodyTooLargeError, readBody } from '../http/read-body.js';
@@ -75,7 +75,8 @@ export function createMessagesRoute(
     // and the price apply to the exact model id.
     const model = canonicalModel(deps.priceBook, parsed.model);
     const price = priceOf(deps.priceBook, model, new Date());
-    const shape = requestShape(parsed.json, body.length);
+    // The betas widen the window (long context) and so the bound; they are forwarded as sent.
+    const shape = requestShape(parsed.json, body.length, parseBetas(req.headers['anthropic-beta']));
     const cost = billed && price ? worstCase(price, shape) : { spendMicrousd: 0, tokens: 0 };
     const admitted = await admission.admit(res, facts, who, action, model, {
       maxTokens: shape.maxTokens,
