@@ -71,6 +71,15 @@ await runService(logger, async () => {
     encryption,
   });
   const segments = createExportSegmentRepo(pool);
+  // The exporter holds a segment's row lock (and so a connection) while it writes the object:
+  // it gets connections of its own, so a slow object store can never starve ingestion.
+  const EXPORT_CONNECTIONS = 2;
+  const exportPool = createPool({
+    url: config.FORTRESS_DATABASE_URL,
+    service: `${base.name}-export`,
+    max: EXPORT_CONNECTIONS,
+    statementTimeoutMs: 60_000,
+  });
   const store = createAuditStore(pool);
   const writer = createChainWriter(pool);
   const retention = createRetentionRepo(pool);
@@ -99,7 +108,8 @@ await runService(logger, async () => {
 
   // The continuous export: spans queued by checkpoints, written to the object store.
   const exporter = createSegmentExporter({
-    repo: segments,
+    repo: createExportSegmentRepo(exportPool),
+    concurrency: EXPORT_CONNECTIONS,
     store: segmentStore,
     classify: segmentErrorClass,
     intervalMs: config.FORTRESS_AUDIT_EXPORT_RETRY_MS,
@@ -284,6 +294,7 @@ await runService(logger, async () => {
   return [
     telemetry.shutdown,
     () => pool.end(),
+    () => exportPool.end(),
     () => copies.close(),
     () => segmentStore.close(),
     bus.close,
