@@ -25,3 +25,8 @@ export function newMessageId(): string {
 export function newToolUseId(): string {
   return `toolu_01${base62(22)}`;
 }
+
+/** A server tool-use block id, e.g. `srvtoolu_01WYG3ziw53XMcoyKL4XcZmE`. */
+export function newServerToolUseId(): string {
+  return `srvtoolu_01${base62(22)}`;
+}

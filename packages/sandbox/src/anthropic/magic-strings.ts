@@ -17,6 +17,8 @@ import { failure, type ApiFailure } from './errors.js';
  * | FAKE_UNKNOWN_EVENT           | streaming: an `event: fortune_cookie` after message_start    |
  * | FAKE_SLOW_STREAM[:ms]        | streaming: wait ms (default 50) between events               |
  * | FAKE_TOOL_USE                | like the word "weather": answer with a tool_use block        |
+ * | FAKE_WEB_SEARCH[:n]          | with a web_search_* tool: run n searches (default 1, capped  |
+ * |                              | by its max_uses) before answering, billed in server_tool_use |
  *
  * Matching is case-sensitive and on whole tokens, so FAKE_OVERLOADED does not fire inside
  * FAKE_OVERLOADED_MIDSTREAM.
@@ -32,6 +34,7 @@ export const MAGIC = {
   unknownEvent: 'FAKE_UNKNOWN_EVENT',
   slowStream: 'FAKE_SLOW_STREAM',
   toolUse: 'FAKE_TOOL_USE',
+  webSearch: 'FAKE_WEB_SEARCH',
 } as const;
 
 /** Seconds the FAKE_RATE_LIMIT response asks the client to wait. */
@@ -48,6 +51,8 @@ export interface Triggers {
   /** Per-event delay asked for by FAKE_SLOW_STREAM, when present. */
   readonly chunkDelayMs: number | undefined;
   readonly toolUse: boolean;
+  /** Searches asked for by FAKE_WEB_SEARCH, when present (run only if a web search tool is). */
+  readonly webSearches: number | undefined;
 }
 
 const NONE: Triggers = {
@@ -56,6 +61,7 @@ const NONE: Triggers = {
   unknownEvent: false,
   chunkDelayMs: undefined,
   toolUse: false,
+  webSearches: undefined,
 };
 
 const FAILURES: ReadonlyArray<readonly [RegExp, ApiFailure]> = [
@@ -95,19 +101,23 @@ const SLOW = new RegExp(`\\b${MAGIC.slowStream}(?::(\\d{1,6}))?\\b`);
 const MIDSTREAM = word(MAGIC.overloadedMidstream);
 const UNKNOWN_EVENT = word(MAGIC.unknownEvent);
 const TOOL_USE = word(MAGIC.toolUse);
+const WEB_SEARCH = new RegExp(`\\b${MAGIC.webSearch}(?::(\\d{1,3}))?\\b`);
 const DEFAULT_SLOW_MS = 50;
+const DEFAULT_WEB_SEARCHES = 1;
 
 /** Reads the magic strings out of the last user message's text. */
 export function readTriggers(text: string): Triggers {
   // Hot path: ordinary prompts never contain the prefix, so skip the regexes.
   if (!text.includes('FAKE_')) return NONE;
   const slow = SLOW.exec(text);
+  const search = WEB_SEARCH.exec(text);
   return {
     failure: FAILURES.find(([pattern]) => pattern.test(text))?.[1],
     midstreamError: MIDSTREAM.test(text),
     unknownEvent: UNKNOWN_EVENT.test(text),
     chunkDelayMs: slow === null ? undefined : Number(slow[1] ?? DEFAULT_SLOW_MS),
     toolUse: TOOL_USE.test(text),
+    webSearches: search === null ? undefined : Number(search[1] ?? DEFAULT_WEB_SEARCHES),
   };
 }
 

@@ -115,7 +115,11 @@ function openingOf(block: ContentBlock): RawContentBlockStartEvent['content_bloc
     case 'thinking':
       return { type: 'thinking', thinking: '', signature: '' };
     case 'tool_use':
+    case 'server_tool_use':
       return { ...block, input: {} };
+    case 'web_search_tool_result':
+      // Search results arrive whole in content_block_start, with no deltas.
+      return block;
     default:
       return undefined;
   }
@@ -131,17 +135,22 @@ function* deltasOf(block: ContentBlock): Generator<RawContentBlockDelta> {
       for (const thinking of chunkWords(block.thinking)) yield { type: 'thinking_delta', thinking };
       yield { type: 'signature_delta', signature: block.signature };
       return;
-    case 'tool_use': {
-      // The real API opens every tool input with an empty partial_json.
-      yield { type: 'input_json_delta', partial_json: '' };
-      const json = JSON.stringify(block.input);
-      for (let i = 0; i < json.length; i += CHARS_PER_JSON_DELTA) {
-        yield { type: 'input_json_delta', partial_json: json.slice(i, i + CHARS_PER_JSON_DELTA) };
-      }
+    case 'tool_use':
+    case 'server_tool_use':
+      yield* inputDeltas(block.input);
       return;
-    }
     default:
       return;
+  }
+}
+
+/** A tool's input as input_json_delta chunks (server tools stream theirs like client tools). */
+function* inputDeltas(input: unknown): Generator<RawContentBlockDelta> {
+  // The real API opens every tool input with an empty partial_json.
+  yield { type: 'input_json_delta', partial_json: '' };
+  const json = JSON.stringify(input);
+  for (let i = 0; i < json.length; i += CHARS_PER_JSON_DELTA) {
+    yield { type: 'input_json_delta', partial_json: json.slice(i, i + CHARS_PER_JSON_DELTA) };
   }
 }
 

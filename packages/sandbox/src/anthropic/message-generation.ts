@@ -13,6 +13,7 @@ import { isObject, type JsonObject } from './wire-types.js';
 import { signThinking, thinkingText } from './thinking.js';
 import { sampleToolInput } from './tool-input.js';
 import { tokensForChars } from './token-estimate.js';
+import { planWebSearches, type PlannedSearchCall, type PlannedSearchResult } from './web-search.js';
 
 /** A content block of the reply, before it is shaped for the wire. */
 export type PlannedBlock =
@@ -33,7 +34,9 @@ export type PlannedBlock =
       readonly id: string;
       readonly name: string;
       readonly input: JsonObject;
-    };
+    }
+  | PlannedSearchCall
+  | PlannedSearchResult;
 
 /** The whole reply: blocks, why it stopped and what it cost in output tokens. */
 export interface PlannedReply {
@@ -43,6 +46,8 @@ export interface PlannedReply {
   readonly outputTokens: number;
   /** Set when the reply has a thinking block (for `output_tokens_details`). */
   readonly thinkingTokens: number | undefined;
+  /** Web searches the reply ran (its `server_tool_use` blocks), billed per search. */
+  readonly webSearchRequests: number;
 }
 
 type CustomTool = JsonObject & { readonly name: string; readonly input_schema: JsonObject };
@@ -55,9 +60,14 @@ const TOOL_TRIGGER = /\bweather\b/i;
  * a `tool_result` is acknowledged in text; a tool is called when `tool_choice` forces it or
  * the text mentions "weather" (or FAKE_TOOL_USE); a citable document is quoted with a
  * citation; otherwise the text is echoed back in a short summary. Thinking, when enabled,
- * comes first. `stop_sequences` and `max_tokens` then cut the reply as the real API would.
+ * comes first, then the web searches FAKE_WEB_SEARCH asks for (`webSearches`). `stop_sequences`
+ * and `max_tokens` then cut the reply as the real API would.
  */
-export function planReply(request: MessageRequest, forceToolTrigger: boolean): PlannedReply {
+export function planReply(
+  request: MessageRequest,
+  forceToolTrigger: boolean,
+  webSearches: number | undefined,
+): PlannedReply {
   const lastText = textOf(lastUserMessage(request)?.content);
   const summary = summarize(lastText);
   const blocks: PlannedBlock[] = [];
@@ -70,6 +80,7 @@ export function planReply(request: MessageRequest, forceToolTrigger: boolean): P
       hiddenChars: reasoning.length,
     });
   }
+  blocks.push(...planWebSearches(request, webSearches, lastText));
 
   let stopReason: StopReason = 'end_turn';
   const toolResult = lastToolResult(request);
@@ -134,7 +145,11 @@ function costOf(block: PlannedBlock): number {
     case 'text':
       return block.text.length;
     case 'tool_use':
+    case 'server_tool_use':
       return block.name.length + JSON.stringify(block.input).length;
+    case 'web_search_tool_result':
+      // Search results are read by the model, not written by it: no output cost.
+      return 0;
   }
 }
 
@@ -182,6 +197,7 @@ function applyLimits(
     // Billed output is never zero, except for a max_tokens: 0 cache pre-warm.
     outputTokens: request.maxTokens === 0 ? 0 : Math.max(1, tokensForChars(chars)),
     thinkingTokens: thinking === undefined ? undefined : tokensForChars(thinking.hiddenChars),
+    webSearchRequests: blocks.filter((b) => b.type === 'server_tool_use').length,
   };
 }
 

@@ -27,7 +27,10 @@ export function toUsage(input: InputUsage, reply: PlannedReply, outputTokens: nu
     output_tokens: outputTokens,
     output_tokens_details:
       reply.thinkingTokens === undefined ? null : { thinking_tokens: reply.thinkingTokens },
-    server_tool_use: null,
+    server_tool_use:
+      reply.webSearchRequests === 0
+        ? null
+        : { web_search_requests: reply.webSearchRequests, web_fetch_requests: 0 },
     service_tier: 'standard',
     inference_geo: 'not_available',
     speed: null,
@@ -63,6 +66,27 @@ export function toContentBlock(block: PlannedBlock): ContentBlock {
         id: block.id,
         name: block.name,
         input: block.input,
+        caller: { type: 'direct' },
+      };
+    case 'server_tool_use':
+      return {
+        type: 'server_tool_use',
+        id: block.id,
+        name: block.name,
+        input: block.input,
+        caller: { type: 'direct' },
+      };
+    case 'web_search_tool_result':
+      return {
+        type: 'web_search_tool_result',
+        tool_use_id: block.toolUseId,
+        content: block.results.map((r) => ({
+          type: 'web_search_result',
+          url: r.url,
+          title: r.title,
+          encrypted_content: r.encryptedContent,
+          page_age: r.pageAge,
+        })),
         caller: { type: 'direct' },
       };
   }

@@ -33,7 +33,7 @@ export async function handleMessages(ctx: RouteContext, apiKey: string): Promise
   // Cache entries are per key and model, as the real cache is per organization and model.
   const cache = state.cache.account(`${apiKey}\u0000${model.info.id}`, estimate.breakpoints, now);
   const uncached = estimate.total - cache.read - cache.creation5m - cache.creation1h;
-  const plan = planReply(request, triggers.toolUse);
+  const plan = planReply(request, triggers.toolUse, triggers.webSearches);
   const message = toMessage(newMessageId(), request.model, plan, { uncached, cache });
   state.limits.countTokens(estimate.total, plan.outputTokens, now);
 

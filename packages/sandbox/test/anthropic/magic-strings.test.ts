@@ -9,6 +9,7 @@ describe('readTriggers', () => {
       unknownEvent: false,
       chunkDelayMs: undefined,
       toolUse: false,
+      webSearches: undefined,
     });
   });
 
@@ -29,6 +30,12 @@ describe('readTriggers', () => {
       assert.equal(readTriggers(c.text).chunkDelayMs, c.delay);
     });
   }
+
+  it('reads the number of web searches, one by default', () => {
+    assert.equal(readTriggers('find it FAKE_WEB_SEARCH').webSearches, 1);
+    assert.equal(readTriggers('find it FAKE_WEB_SEARCH:3 please').webSearches, 3);
+    assert.equal(readTriggers('FAKE_WEB').webSearches, undefined);
+  });
 
   it('sends retry-after with the rate limit failure', () => {
     assert.deepEqual(readTriggers('FAKE_RATE_LIMIT').failure?.headers, { 'retry-after': '7' });
