@@ -25,7 +25,11 @@ interface WireUsage {
     ephemeral_5m_input_tokens?: number | null;
     ephemeral_1h_input_tokens?: number | null;
   } | null;
+  server_tool_use?: { web_search_requests?: number | null } | null;
 }
+
+/** The web search fee, $10 per 1,000 searches, in micro-USD (written out, like HAIKU). */
+const WEB_SEARCH_FEE = 10_000;
 
 /** What a response's usage costs at Haiku 4.5's prices, rounded up to a micro-USD. */
 function haikuCost(u: WireUsage): number {
@@ -147,6 +151,49 @@ describe('PAT spend: worst case reserved, actual cost settled', () => {
     });
     const final = await stream.finalMessage();
     assert.equal(await settledSpend(org.orgId, org.patKeyId), haikuCost(final.usage));
+  });
+
+  describe('with the web search tool', () => {
+    /** Two searches asked of the fake, three allowed by the tool (so three are reserved). */
+    const searchBody = (stream: boolean) =>
+      JSON.stringify({
+        model: ALLOWED_MODEL,
+        max_tokens: 300,
+        stream,
+        tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }],
+        messages: [{ role: 'user', content: 'lighthouse news FAKE_WEB_SEARCH:2' }],
+      });
+    const post = (url: string, apiKey: string, body: string) =>
+      fetch(`${url}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'anthropic-version': '2023-06-01',
+          'x-api-key': apiKey,
+        },
+        body,
+      }).then((res) => res.text());
+    /** Ids differ from one response to the next; every other byte must be the same. */
+    const withoutIds = (body: string) => body.replace(/"(msg|srvtoolu)_[A-Za-z0-9]+"/g, '"$1_x"');
+
+    for (const stream of [false, true]) {
+      it(`settles the tokens plus the fee per search (${stream ? 'stream' : 'JSON'}), passing the fake's bytes`, async () => {
+        const org = await cappedOrg(10_000_000);
+        const via = await post(stack.edgeUrl, org.orgKey, searchBody(stream));
+        const usage = stream ? streamUsage(via) : (JSON.parse(via) as { usage: WireUsage }).usage;
+        assert.equal(usage.server_tool_use?.web_search_requests, 2);
+        assert.equal(
+          await settledSpend(org.orgId, org.patKeyId),
+          haikuCost(usage) + 2 * WEB_SEARCH_FEE,
+        );
+        const straight = await post(
+          stack.sandbox.url,
+          stack.sandboxAnthropicKey,
+          searchBody(stream),
+        );
+        assert.equal(withoutIds(via), withoutIds(straight));
+      });
+    }
   });
 
   it('bills a client that disconnects mid-stream for what it used, and releases the rest', async () => {
