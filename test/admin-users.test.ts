@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { UserService } from '@fortress/proto/admin/v1/admin_pb';
 import { Product, Tier } from '@fortress/proto/common/v1/common_pb';
 import { adminSession, eventually, useStack, type TestStack } from './support/stack.js';
 import { adminRest, assertProblem } from './support/admin-rest.js';
@@ -205,6 +208,65 @@ describe('admin API: users and the seats they hold', function () {
       records.every((x) => x.actor?.subject_id),
       'every change names its admin',
     );
+  });
+
+  it('serves users as admin RPCs too (Connect and gRPC-Web), through the same chain', async () => {
+    const owner = { headers: { authorization: `Bearer ${ownerToken}` } };
+    const viewer = { headers: { authorization: `Bearer ${viewerToken}` } };
+    const failsWith = (code: Code, reason?: string) => (err: unknown) => {
+      assert.ok(err instanceof ConnectError, String(err));
+      assert.equal(err.code, code, err.message);
+      if (reason) assert.equal(err.metadata.get('fortress-reason'), reason);
+      return true;
+    };
+    for (const [i, transport] of [
+      createConnectTransport({ baseUrl: stack.edgeUrl, httpVersion: '1.1' }),
+      createGrpcWebTransport({ baseUrl: stack.edgeUrl, httpVersion: '1.1' }),
+    ].entries()) {
+      const users = createClient(UserService, transport);
+      const created = (
+        await users.createUser({ user: { externalId: `00urpc${i}`, products: ['mcp'] } }, owner)
+      ).user;
+      assert.match(created?.id ?? '', /^mbr_/);
+      assert.equal(created?.active, true, 'active unless set');
+      assert.deepEqual(created?.products, ['mcp']);
+      const got = (await users.getUser({ id: created?.id ?? '' }, viewer)).user;
+      assert.equal(got?.externalId, `00urpc${i}`);
+      const off = (
+        await users.updateUser(
+          {
+            user: {
+              id: created?.id ?? '',
+              externalId: `00urpc${i}`,
+              products: ['mcp'],
+              active: false,
+            },
+          },
+          owner,
+        )
+      ).user;
+      assert.equal(off?.active, false);
+      const listed = await users.listUsers({ page: { pageSize: 500 } }, viewer);
+      assert.ok(listed.users.some((u) => u.id === created?.id && u.active === false));
+      await assert.rejects(
+        users.createUser({ user: { externalId: `00urpc${i}` } }, owner),
+        failsWith(Code.FailedPrecondition, 'external_id_taken'),
+      );
+      await assert.rejects(
+        users.createUser({ user: { externalId: 'x', products: ['admin'] } }, owner),
+        failsWith(Code.InvalidArgument),
+      );
+      await assert.rejects(
+        users.deleteUser({ id: created?.id ?? '' }, viewer),
+        failsWith(Code.PermissionDenied),
+      );
+      await assert.rejects(users.listUsers({}), failsWith(Code.Unauthenticated));
+      await users.deleteUser({ id: created?.id ?? '' }, owner);
+      await assert.rejects(
+        users.getUser({ id: created?.id ?? '' }, owner),
+        failsWith(Code.NotFound, 'member_not_found'),
+      );
+    }
   });
 
   it('refuses bad bodies, taken external ids and viewers, changing nothing', async () => {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fromJson, toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { create, fromJson, toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import {
   Code,
@@ -49,6 +49,14 @@ import {
   UpdatePatKeyRequestSchema,
   UpdatePatKeyResponseSchema,
   WhoAmIResponseSchema,
+  CreateUserResponseSchema,
+  DeleteUserResponseSchema,
+  GetUserResponseSchema,
+  ListUsersResponseSchema,
+  UpdateUserResponseSchema,
+  UserSchema,
+  UserService,
+  type User,
 } from '@fortress/proto/admin/v1/admin_pb';
 import { RoleSchema } from '@fortress/proto/policy/v1/policy_pb';
 import type { RequestFacts } from '../chain/decision-chain.js';
@@ -230,6 +238,42 @@ export function createAdminRpc(api: AdminApi) {
         },
         deleteRole: (req, ctx) =>
           run(DeleteRoleResponseSchema, ctx, 'DELETE /roles/{id}', { params: [req.name] }),
+      });
+      // REST answers a user alone; the RPCs wrap it in their response. A user's body is its
+      // editable fields: the id goes in the path, the timestamps are Fortress's.
+      const userIn = (u: User | undefined) =>
+        u
+          ? toJson(
+              UserSchema,
+              create(UserSchema, { ...u, id: '', createdAt: undefined, updatedAt: undefined }),
+              JSON_IN,
+            )
+          : {};
+      router.service(UserService, {
+        listUsers: (req, ctx) =>
+          run(ListUsersResponseSchema, ctx, 'GET /users', {
+            query: new URLSearchParams({
+              page_size: String(req.page?.pageSize ?? 0),
+              page_token: req.page?.pageToken ?? '',
+            }),
+          }),
+        getUser: async (req, ctx) =>
+          create(GetUserResponseSchema, {
+            user: await run(UserSchema, ctx, 'GET /users/{id}', { params: [req.id] }),
+          }),
+        createUser: async (req, ctx) =>
+          create(CreateUserResponseSchema, {
+            user: await run(UserSchema, ctx, 'POST /users', { body: userIn(req.user) }),
+          }),
+        updateUser: async (req, ctx) =>
+          create(UpdateUserResponseSchema, {
+            user: await run(UserSchema, ctx, 'PUT /users/{id}', {
+              params: [req.user?.id ?? ''],
+              body: userIn(req.user),
+            }),
+          }),
+        deleteUser: (req, ctx) =>
+          run(DeleteUserResponseSchema, ctx, 'DELETE /users/{id}', { params: [req.id] }),
       });
     },
   });
