@@ -4,7 +4,7 @@ import { AlreadyExistsError } from '@fortress/kit/errors';
 import type { MemberStore } from '../adapters/pg/member-store.js';
 import { authFailure, type AuthRefusal } from './auth-outcome.js';
 import type { IdpUser } from './idp-claims.js';
-import { memberChangeEvent, type SeatProduct } from './member.js';
+import { isSeatProduct, memberChangeEvent, type SeatProduct } from './member.js';
 
 /** Admits an IdP-proved user as a member of their org, or refuses a deactivated one. */
 export interface MemberAdmission {
@@ -15,8 +15,6 @@ export interface MemberAdmission {
     now: Date,
   ): Promise<AuthRefusal | undefined>;
 }
-
-const isSeat = (p: string): p is SeatProduct => p === 'mcp' || p === 'pat';
 
 /**
  * Members from sign-in (just-in-time provisioning): a user the org's IdP vouches for, using an
@@ -53,7 +51,7 @@ export function createMemberAdmission(deps: {
     );
   return {
     async admit(orgId, user, keyProducts, now) {
-      const products = [...new Set(keyProducts.filter(isSeat))].sort();
+      const products = [...new Set(keyProducts.filter(isSeatProduct))].sort();
       let admitted;
       try {
         admitted = await once(orgId, user, products, now);

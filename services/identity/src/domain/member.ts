@@ -9,6 +9,10 @@ import { clip } from '@fortress/kit/validate';
 /** A product a member can hold a seat for. */
 export type SeatProduct = 'mcp' | 'pat';
 
+/** Whether a product name (as org keys store them) is one a seat is held for. */
+export const isSeatProduct = (name: string): name is SeatProduct =>
+  name === 'mcp' || name === 'pat';
+
 /** One person who uses the org's products (not an admin account); shaped like a SCIM User. */
 export interface Member {
   /** mbr_…, assigned by Fortress. */

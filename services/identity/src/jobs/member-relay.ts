@@ -23,12 +23,20 @@ const SWEEP_ORGS = 100;
  */
 export function createMemberRelay(o: MemberRelayOptions) {
   const running = new Map<string, Promise<void>>();
+  /** Orgs that had a new event while their drain ran: it goes round once more. */
+  const again = new Set<string>();
 
   const drain = (orgId: string): Promise<void> => {
     const current = running.get(orgId);
-    if (current) return current.then(() => drain(orgId));
+    if (current) {
+      again.add(orgId);
+      return current;
+    }
     const p = (async () => {
-      while ((await o.store.drainOutbox(orgId, BATCH, o.publish)) === BATCH);
+      do {
+        again.delete(orgId);
+        while ((await o.store.drainOutbox(orgId, BATCH, o.publish)) === BATCH);
+      } while (again.has(orgId));
     })()
       .catch((err: unknown) =>
         o.logger.warn({ err, orgId }, 'member events not published; will retry'),

@@ -213,4 +213,30 @@ describe('Members (identity on PostgreSQL): the people who hold seats', function
     assert.deepEqual(await f.app.members.outboxOrgs(10), []);
     await relay.stop();
   });
+
+  it('publishes an event made while its org is being drained in the same round, without a sweep', async () => {
+    const published: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const relay = createMemberRelay({
+      store: f.app.members,
+      publish: async (bytes) => {
+        await gate;
+        published.push(
+          (fromBinary(EventEnvelopeSchema, bytes).payload.value as ChangeEvent).entityId,
+        );
+      },
+      intervalMs: 60_000,
+      logger: createLogger({ service: 'identity', level: 'silent' }),
+    });
+    const first = (await create('gus', [Product.MCP])).member?.id;
+    relay.nudge(ORG);
+    const second = (await create('hal', [Product.PAT])).member?.id;
+    relay.nudge(ORG);
+    relay.nudge(ORG);
+    release();
+    await relay.stop();
+    assert.deepEqual(published, [first, second]);
+    assert.deepEqual(await f.app.members.outboxOrgs(10), []);
+  });
 });

@@ -155,14 +155,23 @@ export function createMemberStore(pool: pg.Pool) {
       at: Date,
       event: (before: Member | undefined, after: Member) => EventEnvelope,
     ): Promise<{ member: Member; changed: boolean }> {
+      const byExternalId = (db: Queryable, lock: string) =>
+        db
+          .query<MemberRow>(
+            `SELECT ${COLUMNS} FROM members WHERE org_id = $1 AND external_id = $2 ${lock}`,
+            [orgId, externalId],
+          )
+          .then((r) => r.rows[0] && toMember(r.rows[0]));
+      /** A member this sign-in changes nothing for (a deactivated one included). */
+      const settled = (m: Member | undefined): boolean =>
+        m !== undefined && (!m.active || products.every((p) => m.products.includes(p)));
       return inTenant(pool, orgId, async (db) => {
-        const found = await db.query<MemberRow>(
-          `SELECT ${COLUMNS} FROM members WHERE org_id = $1 AND external_id = $2 FOR UPDATE`,
-          [orgId, externalId],
-        );
-        const before = found.rows[0] && toMember(found.rows[0]);
-        if (before && (!before.active || products.every((p) => before.products.includes(p))))
-          return { member: before, changed: false };
+        // Nearly every request finds its member as it should be: a plain read, no row lock, so
+        // one user's concurrent requests do not queue behind each other.
+        const seen = await byExternalId(db, '');
+        if (seen && settled(seen)) return { member: seen, changed: false };
+        const before = await byExternalId(db, 'FOR UPDATE');
+        if (before && settled(before)) return { member: before, changed: false };
         const id = before?.id ?? newId(MEMBER_ID_PREFIX);
         const input: MemberInput = before
           ? { ...before, products: [...new Set([...before.products, ...products])].sort() }
