@@ -6,6 +6,10 @@ export const DECISION_AUDIENCE = 'vault';
 /** The issuer of every decision token. */
 export const DECISION_ISSUER = 'fortress-policy';
 const ALG = 'EdDSA';
+/** The action policy decides before the vault opens a Zero Trust session. */
+export const SESSION_ACTION = 'vault:session.open';
+/** What a session's decision token binds instead of one credential: the org's session key. */
+export const SESSION_CREDENTIAL_REF = 'vault:session';
 
 /** What a decision token binds: who, which credential, for which request. */
 export interface DecisionBinding {

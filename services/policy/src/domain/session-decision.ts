@@ -1,10 +1,6 @@
 import { PrincipalKind, Tier, type Principal } from '@fortress/proto/common/v1/common_pb';
+import { SESSION_CREDENTIAL_REF } from '@fortress/kit/decision-token';
 import type { Verdict } from './decide.js';
-
-/** The action that opens a Zero Trust vault session. */
-export const SESSION_ACTION = 'vault:session.open';
-/** What a session's decision token binds instead of one credential. */
-export const SESSION_CREDENTIAL_REF = 'vault:session';
 
 const deny = (code: string, message: string): Verdict => ({
   allow: false,

@@ -13,7 +13,11 @@ import {
   type SettleRequest,
   type PolicyService,
 } from '@fortress/proto/policy/v1/policy_pb';
-import { signDecisionToken } from '@fortress/kit/decision-token';
+import {
+  SESSION_ACTION,
+  SESSION_CREDENTIAL_REF,
+  signDecisionToken,
+} from '@fortress/kit/decision-token';
 import { InvalidArgumentError } from '@fortress/kit/errors';
 import type { Logger } from '@fortress/kit/log';
 import { requireId } from '@fortress/kit/validate';
@@ -36,11 +40,7 @@ import {
 import type { OrgModel } from '../domain/model.js';
 import type { LoadedPolicy, PolicyCache } from '../domain/policy-cache.js';
 import { quotaPlan, type QuotaClaim } from '../domain/quota-plan.js';
-import {
-  SESSION_ACTION,
-  SESSION_CREDENTIAL_REF,
-  decideSession,
-} from '../domain/session-decision.js';
+import { decideSession } from '../domain/session-decision.js';
 import { decisionInput } from './decision-input.js';
 import { modelFrom } from './model-from-proto.js';
 import { connectorToProto } from './model-to-proto.js';

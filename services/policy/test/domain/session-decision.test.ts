@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { create } from '@bufbuild/protobuf';
 import { PrincipalKind, PrincipalSchema, Tier } from '@fortress/proto/common/v1/common_pb';
-import { SESSION_CREDENTIAL_REF, decideSession } from '../../src/domain/session-decision.js';
+import { SESSION_CREDENTIAL_REF } from '@fortress/kit/decision-token';
+import { decideSession } from '../../src/domain/session-decision.js';
 
 describe('decideSession', () => {
   const user = {

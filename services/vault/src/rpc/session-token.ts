@@ -2,13 +2,11 @@ import { errors, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
 import {
   DECISION_AUDIENCE,
   DECISION_ISSUER,
+  SESSION_ACTION,
+  SESSION_CREDENTIAL_REF,
   type TokenRefusal,
 } from '@fortress/kit/decision-token';
 
-/** The action policy names when it allows opening a Zero Trust vault session. */
-export const SESSION_ACTION = 'vault:session.open';
-/** The credential reference a session token binds: the org's session key, not one credential. */
-export const SESSION_CREDENTIAL_REF = 'vault:session';
 /** The posture verdict a session token must carry. */
 export const SESSION_POSTURE = 'compliant';
 /** Longest validity a session token may have (it is spent at once; only replay matters). */

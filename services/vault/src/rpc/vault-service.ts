@@ -65,10 +65,24 @@ function required(fields: ReadonlyArray<readonly [string, string]>): void {
 export function createVaultRpc(deps: VaultRpcDeps): Partial<ServiceImpl<typeof VaultService>> {
   const replay = createReplayGuard();
 
-  /** Opens an archive key; undefined when it does not exist (yet). */
-  const openArchiveKey = async (orgId: string, id: string, signal: AbortSignal) => {
+  /**
+   * Opens an archive key; undefined when it does not exist (yet). A Zero Trust org's keys open
+   * only inside a live session (its subject's); other tiers need none.
+   */
+  const openArchiveKey = async (
+    orgId: string,
+    id: string,
+    session: { sessionId: string; subjectId: string },
+    signal: AbortSignal,
+  ) => {
     const result = await deps.vault.resolve(
-      { orgId, id, version: 0, sessionId: '', subjectId: 'system:archive' },
+      {
+        orgId,
+        id,
+        version: 0,
+        sessionId: session.sessionId,
+        subjectId: session.sessionId ? session.subjectId : 'system:archive',
+      },
       signal,
     );
     if (!result.ok) {
@@ -89,7 +103,10 @@ export function createVaultRpc(deps: VaultRpcDeps): Partial<ServiceImpl<typeof V
       if (req.keyId && !isArchiveKeyId(req.keyId))
         throw new InvalidArgumentError('key_id', 'key_id is not an archive key id');
       const keyId = req.keyId || archiveKeyId(new Date());
-      let key = await openArchiveKey(orgId, keyId, ctx.signal);
+      if (req.sessionId && !req.subjectId)
+        throw new InvalidArgumentError('subject_id', 'subject_id is required with session_id');
+      const session = { sessionId: req.sessionId, subjectId: req.subjectId };
+      let key = await openArchiveKey(orgId, keyId, session, ctx.signal);
       if (!key && !req.keyId) {
         // First use this month: make it. A replica that races us stores it first; then ours
         // is refused (it exists) and both read the one that was stored.
@@ -110,7 +127,7 @@ export function createVaultRpc(deps: VaultRpcDeps): Partial<ServiceImpl<typeof V
           ctx.signal,
         );
         material.fill(0);
-        key = await openArchiveKey(orgId, keyId, ctx.signal);
+        key = await openArchiveKey(orgId, keyId, session, ctx.signal);
       }
       if (!key) throw refusalError('credential_not_found', keyId, 0);
       return create(ArchiveKeyResponseSchema, { keyId, key });
