@@ -61,6 +61,7 @@ import { createMcpRoute } from './mcp/mcp-route.js';
 import { createResultRedactor } from './mcp/redact-result.js';
 import { openSessionStore } from './mcp/sessions.js';
 import { createToolCall } from './mcp/tool-call.js';
+import { createCredentialRelease } from './chain/credential-release.js';
 import { createToolListing } from './mcp/tool-listing.js';
 
 const base = bootService('edge', edgeConfig);
@@ -140,9 +141,16 @@ await runService(logger, async () => {
     maxPendingBytes: config.FORTRESS_ARCHIVE_MAX_PENDING_BYTES,
   });
   await archive.start();
+  const release = createCredentialRelease({
+    vault,
+    policy,
+    stages,
+    logger,
+    hopTimeoutMs: config.FORTRESS_HOP_TIMEOUT_MS,
+  });
   const admission = createAdmission({
     chain,
-    vault,
+    release,
     bus,
     logger,
     stages,
@@ -231,7 +239,7 @@ await runService(logger, async () => {
     }),
     calls: createToolCall({
       chain,
-      vault,
+      release,
       vaultAdmin,
       policyAdmin,
       runtime,

@@ -1,3 +1,5 @@
+import { ConnectError } from '@connectrpc/connect';
+import { remoteReason } from '@fortress/kit/errors';
 import type { AdminRoute } from './admin-api.js';
 import { archiveObjectKey, openRecord, type SealedObject } from '../archive/archive-crypto.js';
 import type { ArchiveKeys } from '../archive/archive-keys.js';
@@ -9,7 +11,8 @@ import { problems, ProblemError } from './problem.js';
  * archived request and response, for audit roles only (owner and auditor — `admin:archive.read`,
  * which the admin and viewer roles do not hold), audited like every admin call. The object is
  * opened with the org's archive key from the vault; an object of another org, or altered, does
- * not open.
+ * not open. A Zero Trust org's objects do not open here: the vault opens their key only inside
+ * a session of an IdP-verified user on a compliant device (403 `session_required`).
  */
 export function createArchiveRoutes(deps: {
   store: ArchiveStore;
@@ -31,7 +34,19 @@ export function createArchiveRoutes(deps: {
         const sealed = JSON.parse(text) as SealedObject;
         if (sealed.org_id !== admin.orgId)
           throw new ProblemError(problems.notFound('not archived for this org', 'not_archived'));
-        const key = await deps.keys.forReading(admin.orgId, sealed.key_id);
+        let key: Uint8Array;
+        try {
+          key = await deps.keys.forReading(admin.orgId, sealed.key_id);
+        } catch (err) {
+          if (err instanceof ConnectError && remoteReason(err) === 'session_required')
+            throw new ProblemError(
+              problems.forbidden(
+                "this is a Zero Trust org: its archive opens only inside a vault session, which needs a user verified by the org's IdP on a device found compliant; an admin sign-in does not carry one",
+                'session_required',
+              ),
+            );
+          throw err;
+        }
         let plain: Buffer;
         try {
           plain = openRecord(sealed, key, objectKey);

@@ -16,6 +16,12 @@ export interface ArchiveEntry {
   record: Record<string, unknown>;
   /** Bytes the record holds in memory until sealed (its bodies). */
   size: number;
+  /**
+   * The key to seal this record with, when the request brought its own: a Zero Trust org's
+   * archive key opens only inside the request's vault session. Zeroed once the record is sealed
+   * (or dropped). Without it the writer asks for the org's key.
+   */
+  key?: ArchiveKey;
 }
 
 /** What the writer needs. */
@@ -91,7 +97,7 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
         const objectKey = archiveObjectKey(entry.orgId, entry.requestId);
         let key: ArchiveKey;
         try {
-          key = await deps.key(entry.orgId);
+          key = entry.key ?? (await deps.key(entry.orgId));
         } catch (err) {
           logger.warn({ err, orgId: entry.orgId }, 'archive key unavailable; records wait');
           scheduleRetry();
@@ -113,6 +119,8 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
           sealedBytes += body.length;
         }
         pending.shift();
+        // Spooled: a retry never needs the key again.
+        entry.key?.bytes.fill(0);
         pendingBytes -= entry.size;
         dropping.delete(entry.orgId);
         spooled.set(file, now());
@@ -207,6 +215,7 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
           { orgId: entry.orgId, requestId: entry.requestId },
           'archive record dropped: too much waits for a key',
         );
+        entry.key?.bytes.fill(0);
         if (!dropping.has(entry.orgId)) {
           dropping.add(entry.orgId);
           deps.notify(entry.orgId, 'archive.record_dropped', { requestId: entry.requestId });

@@ -55,6 +55,8 @@ export interface Allowed {
   maxTokensClamp: number;
   /** Everything the allow obliges the edge to honour (redaction, connectors, …). */
   obligations: Obligations | undefined;
+  /** Posture found the caller's device compliant (Zero Trust; other tiers need no device). */
+  deviceCompliant: boolean;
 }
 
 /** What a request may ask of the policy beyond its resource: its size and worst-case cost. */
@@ -384,6 +386,7 @@ export function createDecisionChain(deps: DecisionChainDeps) {
           reservationId,
           maxTokensClamp: d.obligations?.maxTokensClamp ?? 0,
           obligations: d.obligations,
+          deviceCompliant: ps === PostureStatus.COMPLIANT,
         },
       };
     },

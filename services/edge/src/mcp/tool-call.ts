@@ -9,11 +9,12 @@ import {
   type PolicyAdminService,
   type RedactionProfile,
 } from '@fortress/proto/policy/v1/policy_pb';
-import type { VaultAdminService, VaultService } from '@fortress/proto/vault/v1/vault_pb';
+import type { VaultAdminService } from '@fortress/proto/vault/v1/vault_pb';
 import type { EventBus } from '@fortress/kit/event-bus';
 import type { Logger } from '@fortress/kit/log';
 import { actorOf, outcomeEnvelope } from '../chain/audit-events.js';
 import type { DecisionChain, RequestFacts } from '../chain/decision-chain.js';
+import { SessionRefused, type CredentialRelease } from '../chain/credential-release.js';
 import { timed } from '../chain/stage-timer.js';
 import { denialFailure } from './denials.js';
 import { RpcCode, RpcFailure } from './jsonrpc.js';
@@ -41,7 +42,8 @@ export type RedactResult = (
 /** What a tool call needs. */
 export interface ToolCallDeps {
   chain: DecisionChain;
-  vault: Client<typeof VaultService>;
+  /** The vault's last step: the connector's credential (in a session for Zero Trust). */
+  release: CredentialRelease;
   vaultAdmin: Client<typeof VaultAdminService>;
   policyAdmin: Client<typeof PolicyAdminService>;
   runtime: ConnectorRuntime;
@@ -198,21 +200,17 @@ export function createToolCall(deps: ToolCallDeps) {
 
       let credential: ConnectorCredential;
       try {
-        const resolved = await timed(deps.stages, 'vault', () =>
-          deps.vault.resolveCredential(
-            {
-              decisionToken: allowed.decisionToken,
-              orgId: principal.orgId,
-              credentialRef: allowed.credentialRef,
-              requestId: facts.requestId,
-            },
-            { timeoutMs: deps.hopTimeoutMs },
-          ),
-        );
-        const m = resolved.value.material;
-        if (!m?.secret.length) throw new Error('vault returned no secret');
-        credential = { kind: resolved.value.kind, secret: m.secret, fields: m.fields };
+        const resolved = await deps.release(allowed, facts);
+        const m = resolved.material;
+        credential = { kind: resolved.kind, secret: m.secret, fields: m.fields };
       } catch (err) {
+        if (err instanceof SessionRefused) {
+          outcome({ statusCode: 403, errorType: 'vault_session_refused' });
+          throw new RpcFailure(
+            RpcCode.INTERNAL_ERROR,
+            `Fortress may not open this organisation's keys for you: ${err.message}`,
+          );
+        }
         const missing = ConnectError.from(err).code === Code.NotFound;
         logger.warn({ err, requestId: facts.requestId }, 'vault did not release the credential');
         outcome({

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Code, ConnectError, type Client } from '@connectrpc/connect';
+import { Code, ConnectError } from '@connectrpc/connect';
 import type { Histogram } from '@opentelemetry/api';
 import { Hop, Product, type Principal } from '@fortress/proto/common/v1/common_pb';
-import type { VaultService } from '@fortress/proto/vault/v1/vault_pb';
 import type { EventBus } from '@fortress/kit/event-bus';
 import type { Logger } from '@fortress/kit/log';
 import { actualSpend, actualTokens, type TokenUsage } from '@fortress/pricing/spend';
@@ -15,11 +14,11 @@ import type {
   RequestDemand,
   RequestFacts,
 } from '../chain/decision-chain.js';
-import { timed } from '../chain/stage-timer.js';
+import { SessionRefused, type CredentialRelease } from '../chain/credential-release.js';
 import { errors, sendAnthropicError, type AnthropicError } from '../http/anthropic-error.js';
 import { presentedCredentials } from '../http/credentials.js';
 import type { SpendSettler } from './spend-settler.js';
-import type { ArchiveEntry } from '../archive/archive-writer.js';
+import type { ArchiveEntry, ArchiveKey } from '../archive/archive-writer.js';
 import { usageInit } from './usage-tap.js';
 
 /** How an admitted request ended. */
@@ -61,7 +60,8 @@ export interface Admitted {
 /** What admission needs. */
 export interface AdmissionDeps {
   chain: DecisionChain;
-  vault: Client<typeof VaultService>;
+  /** The vault's last step: the real key (in a session for Zero Trust). */
+  release: CredentialRelease;
   bus: EventBus;
   logger: Logger;
   stages: Histogram;
@@ -97,6 +97,14 @@ function credentialRefusal(
   err: unknown,
   principal: Principal,
 ): { code: string; error: AnthropicError } | undefined {
+  if (err instanceof SessionRefused)
+    return {
+      code: 'vault_session_refused',
+      error:
+        err.reason?.code === 'device_noncompliant'
+          ? errors.deviceNoncompliant(err.message, principal.deviceId)
+          : errors.policyDenied(err.message),
+    };
   const e = ConnectError.from(err);
   const reason = e.metadata.get('fortress-reason');
   if (e.code === Code.NotFound)
@@ -177,6 +185,8 @@ export function createAdmission(deps: AdmissionDeps) {
       const allowed = authz.allowed;
 
       let finished = false;
+      /** A Zero Trust request's archive key, released in its session; zeroed once used. */
+      let archiveKey: ArchiveKey | undefined;
       const finish = (end: RequestEnd) => {
         if (finished) return;
         finished = true;
@@ -214,6 +224,7 @@ export function createAdmission(deps: AdmissionDeps) {
             orgId: principal.orgId,
             requestId: facts.requestId,
             size: x.request.length + x.response.length,
+            ...(archiveKey ? { key: archiveKey } : {}),
             record: {
               v: 1,
               request_id: facts.requestId,
@@ -264,26 +275,20 @@ export function createAdmission(deps: AdmissionDeps) {
               },
             },
           });
+        } else {
+          archiveKey?.bytes.fill(0);
         }
       };
 
       try {
-        const resolved = await timed(deps.stages, 'vault', () =>
-          deps.vault.resolveCredential(
-            {
-              decisionToken: allowed.decisionToken,
-              orgId: principal.orgId,
-              credentialRef: allowed.credentialRef,
-              requestId: facts.requestId,
-              // An org key pinned to a version of the PAT key's Anthropic key uses that one
-              // (through a rotation's overlap); an unpinned key, the current one.
-              version: principal.patKeyVersion,
-            },
-            { timeoutMs: deps.hopTimeoutMs },
-          ),
-        );
-        const secret = resolved.value.material?.secret;
-        if (!secret?.length) throw new Error('vault returned no secret');
+        const released = await deps.release(allowed, facts, {
+          // An org key pinned to a version of the PAT key's Anthropic key uses that one
+          // (through a rotation's overlap); an unpinned key, the current one.
+          version: principal.patKeyVersion,
+          archiveKey: deps.archive !== undefined,
+        });
+        archiveKey = released.archiveKey;
+        const secret = released.material.secret;
         const apiKey = Buffer.from(secret).toString('utf8');
         secret.fill(0);
         return { principal, allowed, apiKey, finish };

@@ -48,6 +48,29 @@ async function until(probe: () => boolean, what: string) {
 }
 
 describe('archive writer', () => {
+  it("seals a record that brings its own key (Zero Trust) with that key, never asks for the org's, and zeroes it once spooled", async () => {
+    let asked = 0;
+    const w = world({
+      key: () => {
+        asked += 1;
+        return Promise.reject(new Error('session_required'));
+      },
+    });
+    await w.writer.start();
+    const own = { id: 'arch_202611', bytes: Buffer.from(randomBytes(32)) };
+    const copy = Buffer.from(own.bytes);
+    w.writer.add({ ...entry(1, 'org_zt'), key: own });
+    await until(() => w.stored.size === 1, 'stored');
+    const key = 'pat/org_zt/req_0001.json';
+    const sealed = JSON.parse(w.stored.get(key) ?? '') as SealedObject;
+    assert.equal((JSON.parse(openRecord(sealed, copy, key).toString()) as { n: number }).n, 1);
+    assert.equal(asked, 0);
+    assert.ok(
+      own.bytes.every((b) => b === 0),
+      'the key is zeroed',
+    );
+  });
+
   it('stores every record, sealed, with more records than upload slots', async () => {
     const w = world();
     await w.writer.start();
