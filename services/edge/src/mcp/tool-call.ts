@@ -206,10 +206,11 @@ export function createToolCall(deps: ToolCallDeps) {
       } catch (err) {
         if (err instanceof SessionRefused) {
           outcome({ statusCode: 403, errorType: 'vault_session_refused' });
-          throw new RpcFailure(
-            RpcCode.INTERNAL_ERROR,
-            `Fortress may not open this organisation's keys for you: ${err.message}`,
-          );
+          throw new RpcFailure(RpcCode.INVALID_PARAMS, 'Policy denied', {
+            reason: err.message,
+            code: err.reason?.code ?? 'vault_session_refused',
+            ...(err.reason?.ruleId ? { ruleId: err.reason.ruleId } : {}),
+          });
         }
         const missing = ConnectError.from(err).code === Code.NotFound;
         logger.warn({ err, requestId: facts.requestId }, 'vault did not release the credential');
