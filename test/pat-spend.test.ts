@@ -192,6 +192,12 @@ describe('PAT spend: worst case reserved, actual cost settled', () => {
           searchBody(stream),
         );
         assert.equal(withoutIds(via), withoutIds(straight));
+        // The outcome records the searches beside the tokens (uint64: a JSON string).
+        const outcome = await eventually(async () => {
+          const rows = await stack.auditRows(org.orgId);
+          return rows.find((r) => r.kind === 'outcome');
+        }, 'the outcome row');
+        assert.match(JSON.stringify(outcome.event), /"webSearchRequests":"2"/);
       });
     }
   });

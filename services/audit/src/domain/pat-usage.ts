@@ -2,25 +2,27 @@
 export const PAT_MESSAGES_ACTION = 'pat:messages.create';
 
 /**
- * The token counts of `fortress.common.v1.Usage`, under their protobuf JSON names: the names
- * the stored events use, and the message's own field names in TypeScript.
+ * The counts of `fortress.common.v1.Usage` (tokens, and server tool uses such as web searches),
+ * under their protobuf JSON names: the names the stored events use, and the message's own
+ * field names in TypeScript.
  */
-export const TOKEN_FIELDS = [
+export const USAGE_FIELDS = [
   'inputTokens',
   'outputTokens',
   'cacheCreationInputTokens',
   'cacheReadInputTokens',
   'cacheCreation5mInputTokens',
   'cacheCreation1hInputTokens',
+  'webSearchRequests',
 ] as const;
 
-/** Token counts summed over requests. */
-export type TokenCounts = Record<(typeof TOKEN_FIELDS)[number], bigint>;
+/** Usage counts summed over requests. */
+export type UsageCounts = Record<(typeof USAGE_FIELDS)[number], bigint>;
 
 /** What a number of requests used: how many, their tokens and their spend. */
 export interface UsageTotals {
   requests: bigint;
-  tokens: TokenCounts;
+  tokens: UsageCounts;
   spendMicrousd: bigint;
 }
 
@@ -46,13 +48,13 @@ export interface UsageWindow {
 export function totalOf(models: ModelUsage[]): UsageTotals {
   const total: UsageTotals = {
     requests: 0n,
-    tokens: Object.fromEntries(TOKEN_FIELDS.map((f) => [f, 0n])) as TokenCounts,
+    tokens: Object.fromEntries(USAGE_FIELDS.map((f) => [f, 0n])) as UsageCounts,
     spendMicrousd: 0n,
   };
   for (const m of models) {
     total.requests += m.requests;
     total.spendMicrousd += m.spendMicrousd;
-    for (const f of TOKEN_FIELDS) total.tokens[f] += m.tokens[f];
+    for (const f of USAGE_FIELDS) total.tokens[f] += m.tokens[f];
   }
   return total;
 }

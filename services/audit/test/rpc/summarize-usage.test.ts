@@ -7,7 +7,7 @@ import type { AuditService, SummarizeUsageResponse } from '@fortress/proto/audit
 import { Decision, PrincipalKind, Product, UsageSchema } from '@fortress/proto/common/v1/common_pb';
 import type { PgFixture } from '../../../../packages/kit/test/support/pg-fixture.js';
 import { USAGE_BY_MODEL_SQL } from '../../src/adapters/pg/usage-repo.js';
-import { TOKEN_FIELDS, type TokenCounts } from '../../src/domain/pat-usage.js';
+import { USAGE_FIELDS, type UsageCounts } from '../../src/domain/pat-usage.js';
 import {
   INVALID_WINDOWS,
   NOW,
@@ -52,7 +52,7 @@ function outcome(
   model: string,
   at: string,
   spendMicrousd: bigint,
-  usage?: Partial<TokenCounts>,
+  usage?: Partial<UsageCounts>,
   action = CREATE,
 ) {
   const r = request(orgId, patKeyId, model, at, action);
@@ -93,6 +93,7 @@ const EVENTS = [
     cacheReadInputTokens: 5n,
     cacheCreation5mInputTokens: 6n,
     cacheCreation1hInputTokens: 4n,
+    webSearchRequests: 3n,
   }),
   decision(ORG_A, KEY1, SONNET, SINCE, false),
   outcome(ORG_A, KEY1, SONNET, '2026-10-15T12:00:00Z', HUGE, {
@@ -130,13 +131,13 @@ const EVENTS = [
   outcome(ORG_A, KEY1, SONNET, NOW.toISOString(), 40n, { inputTokens: 4n }),
 ];
 
-const zero = (): TokenCounts => Object.fromEntries(TOKEN_FIELDS.map((f) => [f, 0n])) as TokenCounts;
-const tokens = (t: Partial<TokenCounts>) => ({ ...zero(), ...t });
+const zero = (): UsageCounts => Object.fromEntries(USAGE_FIELDS.map((f) => [f, 0n])) as UsageCounts;
+const tokens = (t: Partial<UsageCounts>) => ({ ...zero(), ...t });
 
 /** A response as plain values: what the dashboard would show. */
 function plain(res: SummarizeUsageResponse) {
   const counts = (u: SummarizeUsageResponse['usage']) =>
-    Object.fromEntries(TOKEN_FIELDS.map((f) => [f, u?.[f] ?? 0n])) as TokenCounts;
+    Object.fromEntries(USAGE_FIELDS.map((f) => [f, u?.[f] ?? 0n])) as UsageCounts;
   return {
     since: res.since ? timestampDate(res.since).toISOString() : '',
     until: res.until ? timestampDate(res.until).toISOString() : '',
@@ -163,9 +164,9 @@ describe('AuditService.SummarizeUsage', function () {
   });
   after(() => fx?.stop());
 
-  it('names the token counts as protobuf JSON does', () => {
+  it('names the usage counts as protobuf JSON does', () => {
     assert.deepEqual(
-      TOKEN_FIELDS,
+      USAGE_FIELDS,
       UsageSchema.fields.map((f) => f.jsonName),
     );
   });
@@ -184,6 +185,7 @@ describe('AuditService.SummarizeUsage', function () {
       cacheReadInputTokens: 5n,
       cacheCreation5mInputTokens: 6n,
       cacheCreation1hInputTokens: 4n,
+      webSearchRequests: 3n,
     });
     const haiku = tokens({ inputTokens: 30n, outputTokens: 3n });
     assert.deepEqual(plain(res), {

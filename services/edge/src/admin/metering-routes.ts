@@ -40,9 +40,10 @@ const USAGE_FIELDS = [
   'cacheReadInputTokens',
   'cacheCreation5mInputTokens',
   'cacheCreation1hInputTokens',
+  'webSearchRequests',
 ] as const;
 
-/** Token counts added up field by field. */
+/** Usage counts added up field by field. */
 function addUsage(a: Usage | undefined, b: Usage | undefined): Usage {
   const out = create(UsageSchema);
   for (const f of USAGE_FIELDS) out[f] = (a?.[f] ?? 0n) + (b?.[f] ?? 0n);

@@ -258,6 +258,7 @@ export function createAdmission(deps: AdmissionDeps) {
                       ephemeral_5m_input_tokens: tokens.cacheCreation5mInputTokens,
                       ephemeral_1h_input_tokens: tokens.cacheCreation1hInputTokens,
                     },
+                    server_tool_use: { web_search_requests: tokens.webSearchRequests },
                   }
                 : null,
               spend_microusd: spend,

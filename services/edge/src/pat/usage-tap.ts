@@ -83,6 +83,7 @@ export const usageInit = (t: TokenUsage): UsageInit => ({
   cacheReadInputTokens: BigInt(t.cacheReadInputTokens),
   cacheCreation5mInputTokens: BigInt(t.cacheCreation5mInputTokens),
   cacheCreation1hInputTokens: BigInt(t.cacheCreation1hInputTokens),
+  webSearchRequests: BigInt(t.webSearchRequests),
 });
 
 /** What the tap read: usage, and the model that served (it may differ from an alias asked). */

@@ -27,6 +27,7 @@ export const EXPECTED_USAGE = {
   cacheReadInputTokens: 5n,
   cacheCreation5mInputTokens: 7n,
   cacheCreation1hInputTokens: 3n,
+  webSearchRequests: 0n,
 };
 
 /** Usage when none could be read. */
@@ -37,6 +38,7 @@ export const ZERO_USAGE = {
   cacheReadInputTokens: 0n,
   cacheCreation5mInputTokens: 0n,
   cacheCreation1hInputTokens: 0n,
+  webSearchRequests: 0n,
 };
 
 const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;

@@ -3,10 +3,10 @@ import { inTenant } from '@fortress/kit/pg';
 import {
   isoMicros,
   PAT_MESSAGES_ACTION,
-  TOKEN_FIELDS,
+  USAGE_FIELDS,
   type ModelUsage,
   type PatUsage,
-  type TokenCounts,
+  type UsageCounts,
   type UsageWindow,
 } from '../../domain/pat-usage.js';
 
@@ -32,10 +32,10 @@ export const USAGE_BY_MODEL_SQL = `SELECT
       COLLATE "C" AS model,
     count(*) AS requests,
     coalesce(sum(o."spendMicrousd"), 0) AS "spendMicrousd",
-    ${TOKEN_FIELDS.map((f) => `coalesce(sum(u."${f}"), 0) AS "${f}"`).join(',\n    ')}
+    ${USAGE_FIELDS.map((f) => `coalesce(sum(u."${f}"), 0) AS "${f}"`).join(',\n    ')}
   FROM events e
   CROSS JOIN LATERAL json_to_record(e.event -> 'outcome') AS o("spendMicrousd" numeric, usage json)
-  CROSS JOIN LATERAL json_to_record(coalesce(o.usage, '{}')) AS u(${TOKEN_FIELDS.map((f) => `"${f}" numeric`).join(', ')})
+  CROSS JOIN LATERAL json_to_record(coalesce(o.usage, '{}')) AS u(${USAGE_FIELDS.map((f) => `"${f}" numeric`).join(', ')})
   WHERE ${KEY_IN_WINDOW}
     AND e.kind = 'outcome' AND e.action = '${PAT_MESSAGES_ACTION}'
   GROUP BY 1
@@ -48,7 +48,7 @@ export const DENIED_SQL = `SELECT count(*) AS denied FROM events
 
 /** A row of USAGE_BY_MODEL_SQL: bigint and numeric come back from pg as decimal strings. */
 type ModelRow = { model: string; requests: string; spendMicrousd: string } & Record<
-  (typeof TOKEN_FIELDS)[number],
+  (typeof USAGE_FIELDS)[number],
   string
 >;
 
@@ -56,7 +56,7 @@ const modelOf = (r: ModelRow): ModelUsage => ({
   model: r.model,
   requests: BigInt(r.requests),
   spendMicrousd: BigInt(r.spendMicrousd),
-  tokens: Object.fromEntries(TOKEN_FIELDS.map((f) => [f, BigInt(r[f])])) as TokenCounts,
+  tokens: Object.fromEntries(USAGE_FIELDS.map((f) => [f, BigInt(r[f])])) as UsageCounts,
 });
 
 /** Usage per PAT key, summed from the audit log under the org's row-level security. */
