@@ -9,6 +9,9 @@ import type { ArchiveKey } from '../archive/archive-writer.js';
 import type { Allowed, RequestFacts } from './decision-chain.js';
 import { timed } from './stage-timer.js';
 
+/** The vault calls a request's session must outlive (credential, archive key), and one spare. */
+const SESSION_HOPS = 3;
+
 /** Policy would not let the vault open a Zero Trust session for this caller. */
 export class SessionRefused extends Error {
   constructor(readonly reason: Reason | undefined) {
@@ -71,7 +74,13 @@ export function createCredentialRelease(deps: CredentialReleaseDeps) {
     );
     if (d.decision !== Decision.ALLOW || !d.decisionToken) throw new SessionRefused(d.reasons[0]);
     const opened = await vault.openSession(
-      { principal, decisionToken: d.decisionToken, requestId: facts.requestId },
+      {
+        principal,
+        decisionToken: d.decisionToken,
+        requestId: facts.requestId,
+        // Long enough for the two calls made in it; a session left open ends soon after.
+        ttlMs: SESSION_HOPS * deps.hopTimeoutMs,
+      },
       call,
     );
     return opened.sessionId;

@@ -38,8 +38,8 @@ function world(opts: { sessionAllowed?: boolean; resolveFails?: boolean } = {}) 
   const calls: string[] = [];
   const secret = Buffer.from('sk-ant-canary');
   const vault = {
-    openSession: () => {
-      calls.push('openSession');
+    openSession: (req: { ttlMs: number }) => {
+      calls.push(`openSession(${req.ttlMs})`);
       return Promise.resolve({ sessionId: 'ses_1' });
     },
     resolveCredential: (req: { sessionId: string }) => {
@@ -103,7 +103,8 @@ describe('credential release', () => {
     assert.equal(r.archiveKey?.id, 'arch_202611');
     assert.deepEqual(w.calls, [
       'decide(vault:session.open,true)',
-      'openSession',
+      // A session for one request: seconds (three hop timeouts), not the vault's 15 minutes.
+      'openSession(3000)',
       'resolve(ses_1)',
       'archiveKey(ses_1,usr_a)',
       'closeSession(ses_1)',

@@ -201,7 +201,8 @@ export function createVaultRpc(deps: VaultRpcDeps): Partial<ServiceImpl<typeof V
           'session_not_applicable',
           `org "${owner.orgId}" is not a Zero Trust org; its credentials need no session`,
         );
-      const opened = await deps.sessions.open(owner, deps.sessionTtlMs, ctx.signal);
+      const ttlMs = req.ttlMs > 0 ? Math.min(req.ttlMs, deps.sessionTtlMs) : deps.sessionTtlMs;
+      const opened = await deps.sessions.open(owner, ttlMs, ctx.signal);
       if (!opened)
         throw new ResourceExhaustedError('too_many_sessions', 'too many open vault sessions');
       deps.onSessionOpened?.(owner.orgId);

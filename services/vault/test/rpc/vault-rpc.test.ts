@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { toBinary } from '@bufbuild/protobuf';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 import {
   Code,
   ConnectError,
@@ -361,6 +362,59 @@ describe('vault RPCs', function () {
         operator.vault.closeSession({ orgId, sessionId: 'ses_x' }),
         failsWith(Code.PermissionDenied, 'caller_not_edge'),
       );
+    });
+
+    it('opens a session for as long as asked, capped at the longest the vault allows', async () => {
+      const orgId = await ztOrg();
+      const open = async (rid: string, ttlMs: number) => {
+        const before = Date.now();
+        const opened = await edge.vault.openSession({
+          principal: principal(orgId),
+          requestId: rid,
+          decisionToken: await sessionToken(orgId, rid),
+          ttlMs,
+        });
+        await edge.vault.closeSession({ orgId, sessionId: opened.sessionId });
+        assert.ok(opened.expiresAt);
+        return timestampDate(opened.expiresAt).getTime() - before;
+      };
+      const short = await open('req_ttl1', 5_000);
+      assert.ok(short > 4_000 && short <= 6_000, `a 5 s session lives ${short} ms`);
+      const longest = await open('req_ttl2', 0);
+      assert.ok(longest > 60_000, `an unbounded ask gets the vault's longest (${longest} ms)`);
+      assert.ok((await open('req_ttl3', 2 ** 31)) <= longest + 1_000, 'never more than that');
+    });
+
+    it("opens a Zero Trust org's archive key inside a session of the same subject only", async () => {
+      const orgId = await ztOrg();
+      const rid = 'req_arch1';
+      const opened = await edge.vault.openSession({
+        principal: principal(orgId),
+        requestId: rid,
+        decisionToken: await sessionToken(orgId, rid),
+      });
+      try {
+        const subjectId = principal(orgId).subjectId;
+        const key = await edge.vault.archiveKey({ orgId, sessionId: opened.sessionId, subjectId });
+        assert.equal(key.key.length, 32);
+        const again = await edge.vault.archiveKey({
+          orgId,
+          keyId: key.keyId,
+          sessionId: opened.sessionId,
+          subjectId,
+        });
+        assert.deepEqual(again.key, key.key);
+        await assert.rejects(
+          edge.vault.archiveKey({ orgId, sessionId: opened.sessionId, subjectId: 'usr_other' }),
+          failsWith(Code.PermissionDenied, 'session_wrong_principal'),
+        );
+        await assert.rejects(
+          edge.vault.archiveKey({ orgId, sessionId: opened.sessionId }),
+          (err: unknown) => err instanceof ConnectError && err.code === Code.InvalidArgument,
+        );
+      } finally {
+        await edge.vault.closeSession({ orgId, sessionId: opened.sessionId });
+      }
     });
 
     it('opens a session, resolves through it, and nothing after CloseSession', async () => {
