@@ -175,9 +175,11 @@ describe('PAT Fortress for a Zero Trust org: identity, device, then a per-reques
 
   it("serves a verified user on a compliant device, fetching the org's key from the customer's KMS for that request alone", async () => {
     const before = customerDecrypts();
+    let lastRequestId = '';
     for (let i = 0; i < 2; i++) {
       const p = probe();
       const res = await postMessages(stack.edgeUrl, { headers: await asUser(), body: p.body });
+      lastRequestId = res.headers.get('x-fortress-request-id') ?? '';
       assert.equal(res.status, 200, JSON.stringify(res.json));
       assert.equal(res.json.type, 'message');
       const sent = p.reached();
@@ -186,6 +188,21 @@ describe('PAT Fortress for a Zero Trust org: identity, device, then a per-reques
     }
     // One session per request: the private key is fetched each time, never kept between.
     assert.equal(customerDecrypts() - before, 2);
+    // Both decisions of the last request are audited, the session's after the request's.
+    const requestId = lastRequestId;
+    const decisions = await eventually(async () => {
+      const rows = (await stack.auditRows(org.orgId)).filter(
+        (r) => r.kind === 'decision' && r.request_id === requestId,
+      );
+      return rows.length >= 2 ? rows : undefined;
+    }, 'the request and session decisions');
+    assert.deepEqual(
+      decisions.map((r) => [r.action, r.decision]),
+      [
+        ['pat:messages.create', 'allow'],
+        ['vault:session.open', 'allow'],
+      ],
+    );
   });
 
   it('serves the official SDK through an exchanged Fortress token, which keeps the device', async () => {

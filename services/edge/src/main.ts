@@ -144,6 +144,7 @@ await runService(logger, async () => {
   const release = createCredentialRelease({
     vault,
     policy,
+    chain,
     stages,
     logger,
     hopTimeoutMs: config.FORTRESS_HOP_TIMEOUT_MS,

@@ -6,11 +6,19 @@ import type { SecretFields, VaultService } from '@fortress/proto/vault/v1/vault_
 import { SESSION_ACTION } from '@fortress/kit/decision-token';
 import type { Logger } from '@fortress/kit/log';
 import type { ArchiveKey } from '../archive/archive-writer.js';
-import type { Allowed, RequestFacts } from './decision-chain.js';
+import type { Allowed, DecisionChain, RequestFacts } from './decision-chain.js';
 import { timed } from './stage-timer.js';
 
 /** The vault calls a request's session must outlive (credential, archive key), and one spare. */
 const SESSION_HOPS = 3;
+
+/** The decision to open a session could not be audited: the request fails closed. */
+export class SessionNotAudited extends Error {
+  constructor() {
+    super('the vault session decision could not be audited');
+    this.name = 'SessionNotAudited';
+  }
+}
 
 /** Policy would not let the vault open a Zero Trust session for this caller. */
 export class SessionRefused extends Error {
@@ -37,6 +45,8 @@ export interface Released {
 export interface CredentialReleaseDeps {
   vault: Client<typeof VaultService>;
   policy: Client<typeof PolicyService>;
+  /** Audits the session decision before it is acted on. */
+  chain: Pick<DecisionChain, 'recordPolicyDecision'>;
   stages: Histogram;
   logger: Logger;
   hopTimeoutMs: number;
@@ -50,7 +60,9 @@ export interface CredentialReleaseDeps {
  * a Zero Trust caller this asks policy for a session token (a verified user on a device posture
  * found compliant), opens a session for this request, resolves the credential (and, asked, the
  * archive key) in it, and closes it at once — the key lives in the vault for one request.
- * Throws SessionRefused when policy refuses the session, and the vault's errors as they are.
+ * The session decision is audited like any other before it is acted on.
+ * Throws SessionRefused when policy refuses the session, SessionNotAudited when its decision
+ * could not be stored, and the vault's errors as they are.
  */
 export function createCredentialRelease(deps: CredentialReleaseDeps) {
   const { vault, logger } = deps;
@@ -58,6 +70,7 @@ export function createCredentialRelease(deps: CredentialReleaseDeps) {
 
   const openSession = async (allowed: Allowed, facts: RequestFacts): Promise<string> => {
     const { principal } = allowed;
+    const started = performance.now();
     const d = await deps.policy.decide(
       {
         principal,
@@ -72,7 +85,15 @@ export function createCredentialRelease(deps: CredentialReleaseDeps) {
       },
       call,
     );
-    if (d.decision !== Decision.ALLOW || !d.decisionToken) throw new SessionRefused(d.reasons[0]);
+    const allow = d.decision === Decision.ALLOW && d.decisionToken !== '';
+    // Like every decision, audited before it is acted on (a refusal too).
+    const stored = await deps.chain.recordPolicyDecision(principal, facts, SESSION_ACTION, {
+      allow,
+      reasons: d.reasons,
+      policyUs: Math.round((performance.now() - started) * 1000),
+    });
+    if (!stored) throw new SessionNotAudited();
+    if (!allow) throw new SessionRefused(d.reasons[0]);
     const opened = await vault.openSession(
       {
         principal,

@@ -245,6 +245,35 @@ export function createDecisionChain(deps: DecisionChainDeps) {
       });
     },
 
+    /**
+     * Audits a policy decision a request needed after its own, before acting on it (opening a
+     * Zero Trust vault session); false when the record could not be stored.
+     */
+    async recordPolicyDecision(
+      principal: Principal,
+      facts: RequestFacts,
+      action: string,
+      decision: { allow: boolean; reasons: Reason[]; policyUs: number },
+    ): Promise<boolean> {
+      return audit({
+        orgId: principal.orgId,
+        requestId: facts.requestId,
+        product: facts.product,
+        principal,
+        action,
+        resource: '',
+        allow: decision.allow,
+        decidedBy: Hop.POLICY,
+        reasons: decision.reasons,
+        policyVersion: '',
+        clientIp: facts.clientIp,
+        identityUs: 0,
+        postureUs: 0,
+        policyUs: decision.policyUs,
+        decideUs: decision.policyUs,
+      });
+    },
+
     /** Steps 2 and 3, then the audit: device posture, the policy decision, the decision event. */
     async authorize(
       principal: Principal,

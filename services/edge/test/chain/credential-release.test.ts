@@ -12,7 +12,11 @@ import {
 import type { PolicyService } from '@fortress/proto/policy/v1/policy_pb';
 import type { VaultService } from '@fortress/proto/vault/v1/vault_pb';
 import { createLogger } from '@fortress/kit/log';
-import { createCredentialRelease, SessionRefused } from '../../src/chain/credential-release.js';
+import {
+  createCredentialRelease,
+  SessionNotAudited,
+  SessionRefused,
+} from '../../src/chain/credential-release.js';
 import type { Allowed } from '../../src/chain/decision-chain.js';
 
 const facts = { requestId: 'req_1', product: Product.PAT, clientIp: '127.0.0.1', userAgent: 't' };
@@ -34,7 +38,9 @@ const allowedFor = (tier: Tier, deviceCompliant = tier === Tier.ZERO_TRUST): All
 });
 
 /** The vault and policy as the edge sees them, recording what was asked. */
-function world(opts: { sessionAllowed?: boolean; resolveFails?: boolean } = {}) {
+function world(
+  opts: { sessionAllowed?: boolean; resolveFails?: boolean; auditDown?: boolean } = {},
+) {
   const calls: string[] = [];
   const secret = Buffer.from('sk-ant-canary');
   const vault = {
@@ -76,7 +82,14 @@ function world(opts: { sessionAllowed?: boolean; resolveFails?: boolean } = {}) 
       );
     },
   };
+  const chain = {
+    recordPolicyDecision: (_p: unknown, _f: unknown, action: string, d: { allow: boolean }) => {
+      calls.push(`audit(${action},${d.allow ? 'allow' : 'deny'})`);
+      return Promise.resolve(!opts.auditDown);
+    },
+  };
   const release = createCredentialRelease({
+    chain,
     vault: vault as unknown as Client<typeof VaultService>,
     policy: policy as unknown as Client<typeof PolicyService>,
     stages: metrics.getMeter('test').createHistogram('stages'),
@@ -103,6 +116,7 @@ describe('credential release', () => {
     assert.equal(r.archiveKey?.id, 'arch_202611');
     assert.deepEqual(w.calls, [
       'decide(vault:session.open,true)',
+      'audit(vault:session.open,allow)',
       // A session for one request: seconds (three hop timeouts), not the vault's 15 minutes.
       'openSession(3000)',
       'resolve(ses_1)',
@@ -123,6 +137,15 @@ describe('credential release', () => {
       w.release(allowedFor(Tier.ZERO_TRUST, false), facts),
       (err: unknown) => err instanceof SessionRefused && err.reason?.code === 'device_noncompliant',
     );
-    assert.deepEqual(w.calls, ['decide(vault:session.open,false)']);
+    assert.deepEqual(w.calls, [
+      'decide(vault:session.open,false)',
+      'audit(vault:session.open,deny)',
+    ]);
+  });
+
+  it('opens no session when its decision cannot be audited (fail closed)', async () => {
+    const w = world({ auditDown: true });
+    await assert.rejects(w.release(allowedFor(Tier.ZERO_TRUST), facts), SessionNotAudited);
+    assert.ok(!w.calls.includes('openSession(3000)'));
   });
 });
