@@ -4,12 +4,13 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_BUCKET } from '@fortress/harness/stack/stack';
 import type { ServiceProcess } from '@fortress/harness/stack/service-process';
 import {
   adminSession,
   ALLOWED_MODEL,
+  archivedRecord,
   eventually,
   objectStoreClient,
   useStack,
@@ -91,11 +92,6 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
     };
   };
 
-  const objectText = async (key: string) => {
-    const r = await s3.send(new GetObjectCommand({ Bucket: ARCHIVE_BUCKET, Key: key }));
-    return (await r.Body?.transformToString('utf8')) ?? '';
-  };
-
   before(async () => {
     stack = await useStack();
     org = await stack.seed();
@@ -138,11 +134,16 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
     assert.ok(!plain.includes(stack.sandboxAnthropicKey), 'the Anthropic key is archived');
     assert.ok(!plain.includes(org.orgKey), 'the org key is archived');
     // What the object store holds is sealed: neither the prompt nor the response in the clear.
-    const stored = await objectText(`pat/${org.orgId}/${sent.requestId}.json`);
-    assert.ok(stored.length > 0);
-    assert.ok(!stored.includes(canary), 'the prompt is readable in the object store');
-    assert.ok(!stored.includes(stack.sandboxAnthropicKey));
-    assert.equal((JSON.parse(stored) as { alg: string }).alg, 'A256GCM');
+    const { objectKey, segment, sealed } = await archivedRecord(
+      stack,
+      s3,
+      org.orgId,
+      sent.requestId,
+    );
+    assert.match(objectKey, new RegExp(`^pat/${org.orgId}/\\d{8}T\\d{6}Z-[0-9a-f]{12}\\.jsonl$`));
+    assert.ok(!segment.includes(canary), 'the prompt is readable in the object store');
+    assert.ok(!segment.includes(stack.sandboxAnthropicKey));
+    assert.equal(sealed.alg, 'A256GCM');
   });
 
   it('archives a gzip response as the compressed bytes that travelled, marked as such', async () => {
@@ -176,28 +177,25 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
     assert.equal((await readArchive(sent.requestId, otherAuditor)).status, 404);
   });
 
-  it('opens an object only with its own org’s key: a copy planted under another org does not open', async () => {
+  it('opens a record only with its own org’s key and as its own request: one planted in another org’s segment does not open', async () => {
     const sent = await send(stack.edgeUrl, 'mine alone');
-    await archived(sent.requestId);
+    const mine = await archivedRecord(stack, s3, org.orgId, sent.requestId);
     const victim = await stack.seed();
     const auditor = await adminSession(stack, victim.orgId, 'auditor');
-    // The victim org has an archive key of its own.
-    await archived(
-      (await send(stack.edgeUrl, 'warm up', { orgKey: victim.orgKey })).requestId,
-      auditor,
-    );
-    const sealed = JSON.parse(await objectText(`pat/${org.orgId}/${sent.requestId}.json`)) as {
-      org_id: string;
-    };
-    const planted = `req_planted${randomBytes(6).toString('hex')}`;
+    // The victim org has an archive key and a record of its own.
+    const theirs = (await send(stack.edgeUrl, 'theirs', { orgKey: victim.orgKey })).requestId;
+    await archived(theirs, auditor);
+    const segment = await archivedRecord(stack, s3, victim.orgId, theirs);
+    // Their record replaced by a copy of ours, relabelled as theirs.
+    const planted = JSON.stringify({ ...mine.sealed, org_id: victim.orgId, request_id: theirs });
     await s3.send(
       new PutObjectCommand({
         Bucket: ARCHIVE_BUCKET,
-        Key: `pat/${victim.orgId}/${planted}.json`,
-        Body: JSON.stringify({ ...sealed, org_id: victim.orgId }),
+        Key: segment.objectKey,
+        Body: `${planted}\n`,
       }),
     );
-    const r = await readArchive(planted, auditor);
+    const r = await readArchive(theirs, auditor);
     assert.equal(r.status, 409);
     assert.equal(r.json['code'], 'archive_tampered');
   });
@@ -225,12 +223,15 @@ describe('PAT archive: every exchange sealed per org in the object store, read b
           ? true
           : undefined;
       }, 'an archive.behind notification');
-      const files = await eventually(() => {
-        const f = readdirSync(spool).filter((n) => !n.startsWith('.'));
-        return f.length === 5 ? f : undefined;
+      const spooled = await eventually(() => {
+        const text = readdirSync(spool)
+          .filter((n) => !n.startsWith('.'))
+          .map((f) => readFileSync(join(spool, f), 'utf8'))
+          .join('');
+        return ids.every((id) => text.includes(id)) ? text : undefined;
       }, 'five sealed records in the spool');
-      for (const f of files)
-        assert.ok(!readFileSync(join(spool, f), 'utf8').includes(canary), 'plaintext on disk');
+      assert.equal(spooled.split('\n').filter(Boolean).length, 5);
+      assert.ok(!spooled.includes(canary), 'plaintext on disk');
       assert.equal((await readArchive(ids[0] ?? '', tokens['auditor'] ?? '')).status, 404);
       await edge.stop();
       edge = undefined;

@@ -6,7 +6,7 @@ import {
   KMSClient,
   RevokeGrantCommand,
 } from '@aws-sdk/client-kms';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import Anthropic from '@anthropic-ai/sdk';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -23,16 +23,13 @@ import {
 } from '@fortress/sandbox/saas/zendesk';
 import { startTestIdp, TEST_IDP_AUDIENCE, type TestIdp } from '@fortress/harness/idp/test-idp';
 import { operatorClients } from '@fortress/harness/stack/operator-clients';
-import { ARCHIVE_BUCKET, CUSTOMER_KMS_CREDENTIALS } from '@fortress/harness/stack/stack';
+import { CUSTOMER_KMS_CREDENTIALS } from '@fortress/harness/stack/stack';
 import type { SeededOrg } from '@fortress/harness/stack/seed';
-import {
-  archiveObjectKey,
-  openRecord,
-  type SealedObject,
-} from '../services/edge/src/archive/archive-crypto.js';
+import { openRecord } from '../services/edge/src/archive/archive-crypto.js';
 import {
   adminSession,
   ALLOWED_MODEL,
+  archivedRecord,
   eventually,
   objectStoreClient,
   postMessages,
@@ -256,15 +253,7 @@ describe('PAT Fortress for a Zero Trust org: identity, device, then a per-reques
     });
     assert.equal(res.status, 200);
     const requestId = res.headers.get('x-fortress-request-id') ?? '';
-    const objectKey = archiveObjectKey(org.orgId, requestId);
-    const sealed = await eventually(async () => {
-      try {
-        const r = await s3.send(new GetObjectCommand({ Bucket: ARCHIVE_BUCKET, Key: objectKey }));
-        return JSON.parse((await r.Body?.transformToString('utf8')) ?? '') as SealedObject;
-      } catch {
-        return undefined;
-      }
-    }, 'the Zero Trust exchange archived');
+    const { sealed } = await archivedRecord(stack, s3, org.orgId, requestId);
     assert.equal(sealed.org_id, org.orgId);
     assert.ok(!JSON.stringify(sealed).includes('zero trust archive probe'));
 
@@ -308,7 +297,7 @@ describe('PAT Fortress for a Zero Trust org: identity, device, then a per-reques
         sessionId: session.sessionId,
         subjectId: principal.subjectId,
       });
-      const record = JSON.parse(openRecord(sealed, key.key, objectKey).toString('utf8')) as {
+      const record = JSON.parse(openRecord(sealed, key.key).toString('utf8')) as {
         request: { body_base64: string };
         actor: { device_id: string };
       };

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { eventually } from '@fortress/harness/eventually';
 import { startOtlpCollector, type OtlpCollector } from '@fortress/harness/stack/otlp-collector';
 import { seedAdmin, seedOrg, type SeedOptions, type SeededOrg } from '@fortress/harness/stack/seed';
-import { startStack, type Stack } from '@fortress/harness/stack/stack';
+import { ARCHIVE_BUCKET, startStack, type Stack } from '@fortress/harness/stack/stack';
+import { findRecord, type SealedRecord } from '../../services/edge/src/archive/archive-crypto.js';
 
 /** The shared end-to-end stack, with a trace collector and helpers. */
 export interface TestStack extends Stack {
@@ -129,9 +131,37 @@ after(async function stopStack() {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-export { eventually } from '@fortress/harness/eventually';
+export { eventually };
 
 /** An S3 client of the stack's object store (s3rver: path-style, checksums only when required). */
+/**
+ * A request's sealed archive record as stored: the outcome in the audit log names its segment,
+ * which is read from the object store (waits until both are there).
+ */
+export async function archivedRecord(
+  stack: TestStack,
+  s3: S3Client,
+  orgId: string,
+  requestId: string,
+): Promise<{ objectKey: string; segment: string; sealed: SealedRecord }> {
+  return eventually(async () => {
+    const outcome = (await stack.auditRows(orgId)).find(
+      (r) => r.kind === 'outcome' && r.request_id === requestId,
+    );
+    const objectKey = (outcome?.event as { outcome?: { archiveObject?: string } } | undefined)
+      ?.outcome?.archiveObject;
+    if (!objectKey) return undefined;
+    try {
+      const r = await s3.send(new GetObjectCommand({ Bucket: ARCHIVE_BUCKET, Key: objectKey }));
+      const segment = (await r.Body?.transformToString('utf8')) ?? '';
+      const sealed = findRecord(segment, requestId);
+      return sealed && { objectKey, segment, sealed };
+    } catch {
+      return undefined; // the segment is not uploaded yet
+    }
+  }, `the archived record of ${requestId}`);
+}
+
 export function objectStoreClient(stack: TestStack): S3Client {
   return new S3Client({
     region: stack.objectStore.region,

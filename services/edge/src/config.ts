@@ -51,6 +51,17 @@ export const edgeConfig = z.object({
   FORTRESS_ARCHIVE_BEHIND_RECORDS: z.coerce.number().int().positive().default(1000),
   /** …or when the oldest has waited this long. */
   FORTRESS_ARCHIVE_BEHIND_MS: millis(60_000),
+  /**
+   * Records are stored in segments, one object for many requests: a segment closes at this
+   * age, this many records or this many bytes, whichever is first.
+   */
+  FORTRESS_ARCHIVE_SEGMENT_MAX_AGE_MS: millis(1000),
+  FORTRESS_ARCHIVE_SEGMENT_MAX_RECORDS: z.coerce.number().int().positive().default(1000),
+  FORTRESS_ARCHIVE_SEGMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
   /** Records waiting for an archive key are held in memory up to this many bytes. */
   FORTRESS_ARCHIVE_MAX_PENDING_BYTES: z.coerce
     .number()

@@ -139,6 +139,9 @@ await runService(logger, async () => {
     behindRecords: config.FORTRESS_ARCHIVE_BEHIND_RECORDS,
     behindMs: config.FORTRESS_ARCHIVE_BEHIND_MS,
     maxPendingBytes: config.FORTRESS_ARCHIVE_MAX_PENDING_BYTES,
+    segmentMaxAgeMs: config.FORTRESS_ARCHIVE_SEGMENT_MAX_AGE_MS,
+    segmentMaxRecords: config.FORTRESS_ARCHIVE_SEGMENT_MAX_RECORDS,
+    segmentMaxBytes: config.FORTRESS_ARCHIVE_SEGMENT_MAX_BYTES,
   });
   await archive.start();
   const release = createCredentialRelease({
@@ -298,7 +301,7 @@ await runService(logger, async () => {
         hopTimeoutMs,
       }),
       ...createOrgKeyRoutes({ identityAdmin, policyAdmin, vaultAdmin, hopTimeoutMs }),
-      ...createArchiveRoutes({ store: archiveStore, keys: archiveKeys }),
+      ...createArchiveRoutes({ store: archiveStore, keys: archiveKeys, audit, hopTimeoutMs }),
       ...createAuditRoutes({ audit, hopTimeoutMs }),
       ...createConnectorRoutes({
         policyAdmin,

@@ -1,7 +1,8 @@
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@fortress/kit/log';
-import { archiveObjectKey, sealRecord } from './archive-crypto.js';
+import { archiveObjectKey, sealRecord, segmentObjectKey } from './archive-crypto.js';
 
 /** An org's archive key as the vault hands it out. */
 export interface ArchiveKey {
@@ -40,22 +41,63 @@ export interface ArchiveWriterDeps {
   behindMs: number;
   /** Records not yet sealed are held in memory up to this many bytes. */
   maxPendingBytes: number;
+  /** A segment closes at this many records, this many bytes or this age, whichever is first. */
+  segmentMaxRecords?: number;
+  segmentMaxBytes?: number;
+  segmentMaxAgeMs?: number;
   uploadConcurrency?: number;
   now?: () => number;
 }
 
 const SEP = '__';
-const fileOf = (orgId: string, requestId: string) => `${orgId}${SEP}${requestId}.json`;
+/** A segment still taking records; renamed to SEGMENT once closed. */
+const OPEN = '.open';
+const SEGMENT = '.jsonl';
+/** One request's object, as a previous version of the writer spooled them. */
+const SINGLE = '.json';
+
 const orgOfFile = (file: string) => file.slice(0, file.indexOf(SEP));
-const requestOfFile = (file: string) => file.slice(file.indexOf(SEP) + SEP.length, -5);
+const nameOfFile = (file: string, ext: string) =>
+  file.slice(file.indexOf(SEP) + SEP.length, -ext.length);
+/** Where a spooled file goes in the object store. */
+const objectKeyOfFile = (file: string) =>
+  file.endsWith(SEGMENT)
+    ? segmentObjectKey(orgOfFile(file), nameOfFile(file, SEGMENT))
+    : archiveObjectKey(orgOfFile(file), nameOfFile(file, SINGLE));
+
+/** A segment id: when it opened (UTC, to the second), then random. */
+const segmentId = (at: number) =>
+  `${new Date(at).toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomBytes(6).toString('hex')}`;
+
+/** An org's segment: the records of many requests, one sealed JSON line each. */
+interface Segment {
+  orgId: string;
+  id: string;
+  objectKey: string;
+  /** Its spool file while open, and the handle records are appended through. */
+  file: string;
+  handle: FileHandle | undefined;
+  openedAt: number;
+  /** Records handed to it, and how many of them are sealed into its file. */
+  assigned: number;
+  assignedBytes: number;
+  sealed: number;
+  /** Its lines, kept (within the memory bound) so its upload needs no read of the file. */
+  lines: string[] | undefined;
+  linesBytes: number;
+  closing: boolean;
+}
 
 /**
- * The PAT archive writer, off the request path. A finished exchange is handed over with
- * `add` (which never waits); a pump seals it with the org's archive key (AES-256-GCM) and
- * writes it to a local spool atomically — from then on it survives a crash or an outage of
- * the object store — and uploaders move spooled objects to S3, retrying with backoff until they
- * are stored. Nothing plaintext is ever written to disk. When the backlog passes a bound the
- * orgs concerned are told (`archive.behind`), and again when it has cleared.
+ * The PAT archive writer, off the request path. A finished exchange is handed over with `add`,
+ * which never waits and says at once which object will hold it: the org's current segment. A
+ * pump seals each record with the org's archive key (AES-256-GCM) and appends it to that
+ * segment's spool file — from then on it survives a crash or an outage of the object store. A
+ * segment closes at a number of records, a size or an age (a second by default), whichever
+ * comes first, and uploaders move closed segments to S3 as one object each, retrying with
+ * backoff until they are stored: one PUT for many requests, not one each. Nothing plaintext is
+ * ever written to disk. When the backlog passes a bound the orgs concerned are told
+ * (`archive.behind`).
  *
  * Loss is possible only for records not yet sealed: those held in memory at a crash, or
  * refused because the memory bound was reached while the vault could not hand out keys —
@@ -64,21 +106,25 @@ const requestOfFile = (file: string) => file.slice(file.indexOf(SEP) + SEP.lengt
 export function createArchiveWriter(deps: ArchiveWriterDeps) {
   const { logger } = deps;
   const now = deps.now ?? Date.now;
-  const pending: ArchiveEntry[] = [];
+  const maxRecords = deps.segmentMaxRecords ?? 1000;
+  const maxBytes = deps.segmentMaxBytes ?? 16 * 1024 * 1024;
+  const maxAgeMs = deps.segmentMaxAgeMs ?? 1000;
+  const pending: Array<{ entry: ArchiveEntry; segment: Segment }> = [];
   let pendingBytes = 0;
-  /** Spooled files waiting for upload, with when they were spooled. */
-  const spooled = new Map<string, number>();
-  /**
-   * The sealed bodies of spooled files, kept (within the memory bound) so an upload needs no
-   * read of the file it just wrote; files picked up at start, or past the bound, are read.
-   */
+  /** Per org, the segment new records go to. */
+  const filling = new Map<string, Segment>();
+  /** Segments opened and not yet closed (filling, or waiting for their records' seals). */
+  const unfinished = new Set<Segment>();
+  /** Closed segments (and single objects of old) waiting for upload: when, how many records. */
+  const spooled = new Map<string, { at: number; records: number }>();
+  /** The bodies of spooled files, kept within the memory bound; others are read back. */
   const sealedBodies = new Map<string, string>();
-  let sealedBytes = 0;
+  let keptBytes = 0;
   const forget = (file: string) => {
     const body = sealedBodies.get(file);
     if (body === undefined) return;
     sealedBodies.delete(file);
-    sealedBytes -= body.length;
+    keptBytes -= body.length;
   };
   const uploading = new Set<string>();
   let sealing = false;
@@ -88,13 +134,60 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
   let retryTimer: NodeJS.Timeout | undefined;
   const dropping = new Set<string>();
 
+  const full = (s: Segment) =>
+    s.assigned >= maxRecords || s.assignedBytes >= maxBytes || now() - s.openedAt >= maxAgeMs;
+
+  const openSegment = (orgId: string): Segment => {
+    const openedAt = now();
+    const id = segmentId(openedAt);
+    const s: Segment = {
+      orgId,
+      id,
+      objectKey: segmentObjectKey(orgId, id),
+      file: `${orgId}${SEP}${id}${OPEN}`,
+      handle: undefined,
+      openedAt,
+      assigned: 0,
+      assignedBytes: 0,
+      sealed: 0,
+      lines: [],
+      linesBytes: 0,
+      closing: false,
+    };
+    unfinished.add(s);
+    return s;
+  };
+
+  /** Closes a segment once every record given to it is sealed and it is full or old enough. */
+  const closeIfDone = async (s: Segment, force = false) => {
+    if (s.closing || s.sealed < s.assigned) return;
+    if (!force && !full(s)) return;
+    s.closing = true;
+    if (filling.get(s.orgId) === s) filling.delete(s.orgId);
+    unfinished.delete(s);
+    if (s.sealed === 0) return;
+    const ready = `${s.orgId}${SEP}${s.id}${SEGMENT}`;
+    try {
+      await s.handle?.close();
+      s.handle = undefined;
+      await rename(join(deps.spoolDir, s.file), join(deps.spoolDir, ready));
+    } catch (err) {
+      // Left open on disk: the next start picks it up as closed.
+      logger.error({ err, file: s.file }, 'archive segment not closed; it waits for a restart');
+      return;
+    }
+    // Its lines' bytes are already counted in keptBytes; they now make up the body.
+    if (s.lines) sealedBodies.set(ready, s.lines.join(''));
+    spooled.set(ready, { at: now(), records: s.sealed });
+    uploadSome();
+  };
+
   const sealNext = async () => {
     if (sealing || closed) return;
     sealing = true;
     try {
       while (pending.length > 0 && !closed) {
-        const entry = pending[0] as ArchiveEntry;
-        const objectKey = archiveObjectKey(entry.orgId, entry.requestId);
+        const { entry, segment } = pending[0] as (typeof pending)[number];
         let key: ArchiveKey;
         try {
           key = entry.key ?? (await deps.key(entry.orgId));
@@ -107,23 +200,26 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
           Buffer.from(JSON.stringify(entry.record)),
           key,
           entry.orgId,
-          objectKey,
+          entry.requestId,
         );
-        const file = fileOf(entry.orgId, entry.requestId);
-        const tmp = join(deps.spoolDir, `.${file}.tmp`);
-        const body = JSON.stringify(sealed);
-        await writeFile(tmp, body, { mode: 0o600 });
-        await rename(tmp, join(deps.spoolDir, file));
-        if (sealedBytes + body.length <= deps.maxPendingBytes) {
-          sealedBodies.set(file, body);
-          sealedBytes += body.length;
-        }
+        const line = `${JSON.stringify(sealed)}\n`;
+        segment.handle ??= await open(join(deps.spoolDir, segment.file), 'a', 0o600);
+        await segment.handle.appendFile(line);
         pending.shift();
         // Spooled: a retry never needs the key again.
         entry.key?.bytes.fill(0);
         pendingBytes -= entry.size;
         dropping.delete(entry.orgId);
-        spooled.set(file, now());
+        segment.sealed += 1;
+        if (segment.lines && keptBytes + line.length <= deps.maxPendingBytes) {
+          segment.lines.push(line);
+          segment.linesBytes += line.length;
+          keptBytes += line.length;
+        } else if (segment.lines) {
+          keptBytes -= segment.linesBytes;
+          segment.lines = undefined;
+        }
+        await closeIfDone(segment);
       }
     } catch (err) {
       logger.error({ err }, 'archive spool write failed; records wait');
@@ -140,7 +236,7 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
     try {
       const path = join(deps.spoolDir, file);
       const body = sealedBodies.get(file) ?? (await readFile(path, 'utf8'));
-      await deps.put(archiveObjectKey(orgOfFile(file), requestOfFile(file)), body);
+      await deps.put(objectKeyOfFile(file), body);
       await unlink(path).catch(() => undefined);
       spooled.delete(file);
       forget(file);
@@ -179,37 +275,57 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
   const orgsWaiting = () => new Set([...spooled.keys()].map(orgOfFile));
 
   const checkBehind = () => {
-    const oldest = Math.min(...spooled.values(), ...pending.map(() => now()));
-    const backlog = spooled.size + pending.length;
-    const late = backlog > 0 && now() - oldest > deps.behindMs;
-    if (!behind && (backlog > deps.behindRecords || late)) {
+    let waiting = pending.length;
+    let oldest = pending.length > 0 ? now() : Infinity;
+    for (const s of spooled.values()) {
+      waiting += s.records;
+      oldest = Math.min(oldest, s.at);
+    }
+    const late = waiting > 0 && now() - oldest > deps.behindMs;
+    if (!behind && (waiting > deps.behindRecords || late)) {
       behind = true;
-      logger.warn({ backlog }, 'the archive is behind');
+      logger.warn({ waiting }, 'the archive is behind');
       for (const orgId of orgsWaiting())
         deps.notify(orgId, 'archive.behind', {
-          waiting: backlog,
+          waiting,
           oldestAgeSeconds: Math.round((now() - oldest) / 1000),
         });
-    } else if (behind && backlog === 0) {
+    } else if (behind && waiting === 0) {
       behind = false;
       logger.info('the archive has caught up');
     }
   };
-  const behindTimer = setInterval(checkBehind, 1000);
-  behindTimer.unref();
+  const tick = setInterval(
+    () => {
+      for (const s of [...unfinished]) void closeIfDone(s);
+      checkBehind();
+    },
+    Math.min(1000, Math.max(10, Math.floor(maxAgeMs / 2))),
+  );
+  tick.unref();
 
   return {
-    /** Picks up what a previous run left in the spool. */
+    /** Picks up what a previous run left in the spool (open segments count as closed). */
     async start(): Promise<void> {
       await mkdir(deps.spoolDir, { recursive: true, mode: 0o700 });
-      for (const file of await readdir(deps.spoolDir))
-        if (!file.startsWith('.') && file.includes(SEP)) spooled.set(file, now());
+      for (const file of await readdir(deps.spoolDir)) {
+        if (file.startsWith('.') || !file.includes(SEP)) continue;
+        let ready = file;
+        if (file.endsWith(OPEN)) {
+          ready = `${file.slice(0, -OPEN.length)}${SEGMENT}`;
+          await rename(join(deps.spoolDir, file), join(deps.spoolDir, ready));
+        } else if (!file.endsWith(SEGMENT) && !file.endsWith(SINGLE)) continue;
+        spooled.set(ready, { at: now(), records: 1 });
+      }
       uploadSome();
     },
 
-    /** Hands a finished exchange over; never waits. */
-    add(entry: ArchiveEntry): void {
-      if (closed) return;
+    /**
+     * Hands a finished exchange over; never waits. Returns the key of the object that will
+     * hold its record (its org's current segment), or undefined when it was dropped.
+     */
+    add(entry: ArchiveEntry): string | undefined {
+      if (closed) return undefined;
       if (pendingBytes + entry.size > deps.maxPendingBytes) {
         logger.error(
           { orgId: entry.orgId, requestId: entry.requestId },
@@ -220,23 +336,44 @@ export function createArchiveWriter(deps: ArchiveWriterDeps) {
           dropping.add(entry.orgId);
           deps.notify(entry.orgId, 'archive.record_dropped', { requestId: entry.requestId });
         }
-        return;
+        return undefined;
       }
-      pending.push(entry);
+      let segment = filling.get(entry.orgId);
+      if (!segment || full(segment)) {
+        if (segment) void closeIfDone(segment);
+        segment = openSegment(entry.orgId);
+        filling.set(entry.orgId, segment);
+      }
+      segment.assigned += 1;
+      segment.assignedBytes += entry.size;
+      pending.push({ entry, segment });
       pendingBytes += entry.size;
       void sealNext();
+      return segment.objectKey;
     },
 
     /** Records waiting: not yet sealed, and sealed but not yet stored. */
-    backlog: () => ({ pending: pending.length, spooled: spooled.size }),
+    backlog: () => ({
+      pending: pending.length,
+      spooled: [...spooled.values()].reduce((n, s) => n + s.records, 0),
+    }),
 
-    /** Stops; what is spooled stays for the next start, what is not sealed is sealed first. */
+    /**
+     * Stops: seals what waits, closes the open segments and uploads them (for up to five
+     * seconds, while the object store answers); what is left stays in the spool for the next
+     * start.
+     */
     async close(): Promise<void> {
       const deadline = now() + 5000;
-      while ((pending.length > 0 || sealing) && now() < deadline && !retryTimer)
-        await new Promise((r) => setTimeout(r, 20));
+      const wait = () => new Promise((r) => setTimeout(r, 20));
+      while ((pending.length > 0 || sealing) && now() < deadline && !retryTimer) await wait();
+      for (const s of [...unfinished]) await closeIfDone(s, true);
+      while ((spooled.size > 0 || uploading.size > 0) && now() < deadline && !retryTimer)
+        await wait();
+      // Segments still waiting for seals stay open on disk: the next start takes them as closed.
+      for (const s of unfinished) await s.handle?.close().catch(() => undefined);
       closed = true;
-      clearInterval(behindTimer);
+      clearInterval(tick);
       if (retryTimer) clearTimeout(retryTimer);
     },
   };

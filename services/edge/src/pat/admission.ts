@@ -68,8 +68,8 @@ export interface AdmissionDeps {
   settle: SpendSettler;
   hopTimeoutMs: number;
   auditAckTimeoutMs: number;
-  /** Where finished exchanges go for the encrypted archive. */
-  archive?: (entry: ArchiveEntry) => void;
+  /** Where finished exchanges go for the encrypted archive: the object that will hold it. */
+  archive?: (entry: ArchiveEntry) => string | undefined;
 }
 
 /** The Anthropic error for a denial of the chain. */
@@ -198,29 +198,11 @@ export function createAdmission(deps: AdmissionDeps) {
             tokens: tokens ? actualTokens(tokens) : 0,
           });
         }
-        const env = outcomeEnvelope(principal.orgId, {
-          requestId: facts.requestId,
-          product: Product.PAT,
-          actor: actorOf(principal),
-          action,
-          resource: `model:${model}`,
-          latencyUs: Math.round((performance.now() - started) * 1000),
-          statusCode: end.statusCode,
-          ...(end.errorType ? { errorType: end.errorType } : {}),
-          ...(end.upstreamLatencyUs ? { upstreamLatencyUs: end.upstreamLatencyUs } : {}),
-          ...(tokens ? { usage: usageInit(tokens) } : {}),
-          spendMicrousd: BigInt(spend),
-          reservationId: allowed.reservationId,
-          tokens: BigInt(tokens ? actualTokens(tokens) : 0),
-          ...(end.upstreamRequestId ? { upstreamRequestId: end.upstreamRequestId } : {}),
-          clientAborted: end.clientAborted ?? false,
-        });
-        deps.bus.publish(env, deps.auditAckTimeoutMs).catch((err: unknown) => {
-          logger.error({ err, requestId: facts.requestId }, 'outcome event not acknowledged');
-        });
+        // Archived first: the outcome names the object that holds the exchange.
+        let archiveObject: string | undefined;
         if (deps.archive && end.exchange) {
           const x = end.exchange;
-          deps.archive({
+          archiveObject = deps.archive({
             orgId: principal.orgId,
             requestId: facts.requestId,
             size: x.request.length + x.response.length,
@@ -279,6 +261,27 @@ export function createAdmission(deps: AdmissionDeps) {
         } else {
           archiveKey?.bytes.fill(0);
         }
+        const env = outcomeEnvelope(principal.orgId, {
+          requestId: facts.requestId,
+          product: Product.PAT,
+          actor: actorOf(principal),
+          action,
+          resource: `model:${model}`,
+          latencyUs: Math.round((performance.now() - started) * 1000),
+          statusCode: end.statusCode,
+          ...(end.errorType ? { errorType: end.errorType } : {}),
+          ...(end.upstreamLatencyUs ? { upstreamLatencyUs: end.upstreamLatencyUs } : {}),
+          ...(tokens ? { usage: usageInit(tokens) } : {}),
+          spendMicrousd: BigInt(spend),
+          reservationId: allowed.reservationId,
+          tokens: BigInt(tokens ? actualTokens(tokens) : 0),
+          ...(end.upstreamRequestId ? { upstreamRequestId: end.upstreamRequestId } : {}),
+          clientAborted: end.clientAborted ?? false,
+          ...(archiveObject ? { archiveObject } : {}),
+        });
+        deps.bus.publish(env, deps.auditAckTimeoutMs).catch((err: unknown) => {
+          logger.error({ err, requestId: facts.requestId }, 'outcome event not acknowledged');
+        });
       };
 
       try {

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@fortress/kit/log';
-import { openRecord, type SealedObject } from '../../src/archive/archive-crypto.js';
+import {
+  archiveObjectKey,
+  findRecord,
+  openRecord,
+  sealObject,
+} from '../../src/archive/archive-crypto.js';
 import { createArchiveWriter, type ArchiveWriterDeps } from '../../src/archive/archive-writer.js';
 
 const KEY = { id: 'arch_202611', bytes: randomBytes(32) };
@@ -29,6 +34,7 @@ function world(overrides: Partial<ArchiveWriterDeps> = {}) {
     behindMs: 60_000,
     maxPendingBytes: 1024 * 1024,
     uploadConcurrency: 2,
+    segmentMaxAgeMs: 50,
     ...overrides,
   };
   return { deps, stored, notes, state, writer: createArchiveWriter(deps) };
@@ -40,6 +46,21 @@ const entry = (i: number, orgId = 'org_a') => ({
   record: { n: i, prompt: `secret prompt ${i}` },
   size: 100,
 });
+
+/** Every record stored so far, by request id (opened with KEY). */
+function storedRecords(stored: Map<string, string>): Map<string, { n: number; prompt: string }> {
+  const out = new Map<string, { n: number; prompt: string }>();
+  for (const [objectKey, body] of stored) {
+    assert.match(objectKey, /^pat\/org_[a-z]+\/\d{8}T\d{6}Z-[0-9a-f]{12}\.jsonl$/);
+    for (const line of body.split('\n').filter(Boolean)) {
+      const r = findRecord(line, (JSON.parse(line) as { request_id: string }).request_id);
+      assert.ok(r);
+      assert.ok(!out.has(r.request_id), `${r.request_id} stored twice`);
+      out.set(r.request_id, JSON.parse(openRecord(r, KEY.bytes).toString()) as never);
+    }
+  }
+  return out;
+}
 
 /** Polls until `probe` holds (the writer works on its own clock). */
 async function until(probe: () => boolean, what: string) {
@@ -59,34 +80,59 @@ describe('archive writer', () => {
     await w.writer.start();
     const own = { id: 'arch_202611', bytes: Buffer.from(randomBytes(32)) };
     const copy = Buffer.from(own.bytes);
-    w.writer.add({ ...entry(1, 'org_zt'), key: own });
+    const objectKey = w.writer.add({ ...entry(1, 'org_zt'), key: own });
     await until(() => w.stored.size === 1, 'stored');
-    const key = 'pat/org_zt/req_0001.json';
-    const sealed = JSON.parse(w.stored.get(key) ?? '') as SealedObject;
-    assert.equal((JSON.parse(openRecord(sealed, copy, key).toString()) as { n: number }).n, 1);
+    const sealed = findRecord(w.stored.get(objectKey ?? '') ?? '', 'req_0001');
+    assert.ok(sealed);
+    assert.equal((JSON.parse(openRecord(sealed, copy).toString()) as { n: number }).n, 1);
     assert.equal(asked, 0);
     assert.ok(
       own.bytes.every((b) => b === 0),
       'the key is zeroed',
     );
+    await w.writer.close();
   });
 
-  it('stores every record, sealed, with more records than upload slots', async () => {
-    const w = world();
+  it('stores many records in few objects, each in the segment add named, sealed and bound to its org and request', async () => {
+    const w = world({ segmentMaxRecords: 10 });
     await w.writer.start();
-    for (let i = 0; i < 25; i++) w.writer.add(entry(i));
-    await until(() => w.stored.size === 25, 'all 25 stored');
-    const key = 'pat/org_a/req_0007.json';
-    const sealed = JSON.parse(w.stored.get(key) ?? '') as SealedObject;
-    assert.ok(!(w.stored.get(key) ?? '').includes('secret prompt'));
-    assert.deepEqual(JSON.parse(openRecord(sealed, KEY.bytes, key).toString()), {
+    const named = new Map<string, string>();
+    for (let i = 0; i < 25; i++) named.set(entry(i).requestId, w.writer.add(entry(i)) ?? '');
+    await until(() => storedRecords(w.stored).size === 25, 'all 25 stored');
+    assert.ok(w.stored.size >= 3 && w.stored.size < 25, `${w.stored.size} objects for 25`);
+    for (const [requestId, objectKey] of named)
+      assert.ok(findRecord(w.stored.get(objectKey) ?? '', requestId), `${requestId} where named`);
+    const text = w.stored.get(named.get('req_0007') ?? '') ?? '';
+    assert.ok(!text.includes('secret prompt'));
+    const sealed = findRecord(text, 'req_0007');
+    assert.ok(sealed);
+    assert.deepEqual(JSON.parse(openRecord(sealed, KEY.bytes).toString()), {
       n: 7,
       prompt: 'secret prompt 7',
     });
-    assert.throws(() => openRecord(sealed, randomBytes(32), key), 'another key opens it');
-    assert.throws(() => openRecord(sealed, KEY.bytes, 'pat/org_b/req_0007.json'));
+    assert.throws(() => openRecord(sealed, randomBytes(32)), 'another key opens it');
+    assert.throws(() => openRecord({ ...sealed, org_id: 'org_b' }, KEY.bytes), 'another org');
+    assert.throws(() => openRecord({ ...sealed, request_id: 'req_0008' }, KEY.bytes), 'swapped');
     await until(() => readdirSync(w.deps.spoolDir).length === 0, 'the spool emptied');
     await w.writer.close();
+  });
+
+  it('closes a segment by age: a lone record is stored without waiting for others', async () => {
+    const w = world({ segmentMaxAgeMs: 100 });
+    await w.writer.start();
+    w.writer.add(entry(1));
+    await until(() => w.stored.size === 1, 'stored by age');
+    await w.writer.close();
+  });
+
+  it('stores the segment still open when it stops, so a stopped edge leaves nothing behind', async () => {
+    const w = world({ segmentMaxAgeMs: 60_000 });
+    await w.writer.start();
+    w.writer.add(entry(1));
+    w.writer.add(entry(2));
+    await w.writer.close();
+    assert.equal(storedRecords(w.stored).size, 2);
+    assert.deepEqual(readdirSync(w.deps.spoolDir), []);
   });
 
   it('keeps sealed records on disk through an outage, says it is behind, and stores them after', async () => {
@@ -94,30 +140,49 @@ describe('archive writer', () => {
     w.state.down = true;
     await w.writer.start();
     for (let i = 0; i < 5; i++) w.writer.add(entry(i, i % 2 ? 'org_a' : 'org_b'));
-    await until(() => readdirSync(w.deps.spoolDir).length === 5, 'five spooled');
-    for (const f of readdirSync(w.deps.spoolDir))
-      assert.ok(!readFileSync(join(w.deps.spoolDir, f), 'utf8').includes('secret prompt'));
+    const lines = () =>
+      readdirSync(w.deps.spoolDir)
+        .map((f) => readFileSync(join(w.deps.spoolDir, f), 'utf8'))
+        .join('')
+        .split('\n')
+        .filter(Boolean);
+    await until(() => lines().length === 5, 'five sealed on disk');
+    assert.ok(!lines().some((l) => l.includes('secret prompt')));
     await until(() => w.notes.length === 2, 'both orgs told');
     assert.deepEqual(w.notes.map(([o, t]) => `${o} ${t}`).sort(), [
       'org_a archive.behind',
       'org_b archive.behind',
     ]);
     w.state.down = false;
-    await until(() => w.stored.size === 5, 'all stored once the store is back');
+    await until(() => storedRecords(w.stored).size === 5, 'all stored once the store is back');
     await w.writer.close();
   });
 
-  it('resumes what a previous process left in the spool', async () => {
-    const first = world();
+  it('resumes what a previous process left in the spool: closed segments, one left open, and objects of the old format', async () => {
+    const first = world({ segmentMaxAgeMs: 60_000 });
     first.state.down = true;
     await first.writer.start();
     for (let i = 0; i < 3; i++) first.writer.add(entry(i));
-    await until(() => readdirSync(first.deps.spoolDir).length === 3, 'three spooled');
-    await first.writer.close();
-    const second = world({ spoolDir: first.deps.spoolDir });
+    // Sealed into a segment still open (it is young) when the process goes.
+    const spool = first.deps.spoolDir;
+    await until(() => readdirSync(spool).some((f) => f.endsWith('.open')), 'an open segment');
+    await until(
+      () => readFileSync(join(spool, readdirSync(spool)[0] ?? ''), 'utf8').split('\n').length === 4,
+      'three lines in it',
+    );
+    // A record spooled by the previous version of the writer: an object of its own.
+    const oldKey = archiveObjectKey('org_a', 'req_old1');
+    writeFileSync(
+      join(spool, 'org_a__req_old1.json'),
+      JSON.stringify(sealObject(Buffer.from('{"old":true}'), KEY, 'org_a', oldKey)),
+    );
+    const second = world({ spoolDir: spool });
     await second.writer.start();
-    await until(() => second.stored.size === 3, 'the next process stored them');
+    await until(() => second.stored.size === 2, 'the next process stored both');
+    assert.ok(second.stored.has(oldKey));
+    assert.equal(storedRecords(new Map([...second.stored].filter(([k]) => k !== oldKey))).size, 3);
     await second.writer.close();
+    await first.writer.close();
   });
 
   it('holds records while no key can be had, and refuses (loudly) past its memory bound', async () => {
@@ -127,12 +192,12 @@ describe('archive writer', () => {
       maxPendingBytes: 250,
     });
     await w.writer.start();
-    w.writer.add(entry(1));
-    w.writer.add(entry(2));
-    w.writer.add(entry(3)); // 300 bytes > 250: refused
+    assert.ok(w.writer.add(entry(1)));
+    assert.ok(w.writer.add(entry(2)));
+    assert.equal(w.writer.add(entry(3)), undefined); // 300 bytes > 250: refused
     assert.deepEqual(w.notes, [['org_a', 'archive.record_dropped']]);
     keyUp = true;
-    await until(() => w.stored.size === 2, 'the two held records stored');
+    await until(() => storedRecords(w.stored).size === 2, 'the two held records stored');
     await w.writer.close();
   });
 });
