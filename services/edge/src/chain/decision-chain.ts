@@ -155,6 +155,31 @@ export function createDecisionChain(deps: DecisionChainDeps) {
     }
   };
 
+  /** Audits a decision about an authenticated caller taken outside `authorize`. */
+  const auditOutsideChain = (
+    principal: Principal,
+    facts: RequestFacts,
+    action: string,
+    d: { allow: boolean; decidedBy: Hop; reasons: Reason[]; identityUs: number; policyUs: number },
+  ) =>
+    audit({
+      orgId: principal.orgId,
+      requestId: facts.requestId,
+      product: facts.product,
+      principal,
+      action,
+      resource: '',
+      allow: d.allow,
+      decidedBy: d.decidedBy,
+      reasons: d.reasons,
+      policyVersion: '',
+      clientIp: facts.clientIp,
+      identityUs: d.identityUs,
+      postureUs: 0,
+      policyUs: d.policyUs,
+      decideUs: d.identityUs + d.policyUs,
+    });
+
   return {
     /** Step 1: who is calling. A failure on a known org is audited. */
     async authenticate(
@@ -219,29 +244,19 @@ export function createDecisionChain(deps: DecisionChainDeps) {
      * Audits a request the edge itself refused before any decision (e.g. a malformed body) for
      * a caller it authenticated; false when the record could not be stored.
      */
-    async refuse(
+    refuse(
       principal: Principal,
       identityUs: number,
       facts: RequestFacts,
       action: string,
       reason: Reason,
     ): Promise<boolean> {
-      return audit({
-        orgId: principal.orgId,
-        requestId: facts.requestId,
-        product: facts.product,
-        principal,
-        action,
-        resource: '',
+      return auditOutsideChain(principal, facts, action, {
         allow: false,
         decidedBy: Hop.EDGE,
         reasons: [reason],
-        policyVersion: '',
-        clientIp: facts.clientIp,
         identityUs,
-        postureUs: 0,
         policyUs: 0,
-        decideUs: identityUs,
       });
     },
 
@@ -249,28 +264,16 @@ export function createDecisionChain(deps: DecisionChainDeps) {
      * Audits a policy decision a request needed after its own, before acting on it (opening a
      * Zero Trust vault session); false when the record could not be stored.
      */
-    async recordPolicyDecision(
+    recordPolicyDecision(
       principal: Principal,
       facts: RequestFacts,
       action: string,
       decision: { allow: boolean; reasons: Reason[]; policyUs: number },
     ): Promise<boolean> {
-      return audit({
-        orgId: principal.orgId,
-        requestId: facts.requestId,
-        product: facts.product,
-        principal,
-        action,
-        resource: '',
-        allow: decision.allow,
+      return auditOutsideChain(principal, facts, action, {
+        ...decision,
         decidedBy: Hop.POLICY,
-        reasons: decision.reasons,
-        policyVersion: '',
-        clientIp: facts.clientIp,
         identityUs: 0,
-        postureUs: 0,
-        policyUs: decision.policyUs,
-        decideUs: decision.policyUs,
       });
     },
 
