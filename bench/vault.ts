@@ -12,7 +12,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateGrantCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { customerKeyFor } from '@fortress/harness/stack/customer-kms';
 import { PrincipalKind, Tier } from '@fortress/proto/common/v1/common_pb';
 import { CredentialKind } from '@fortress/proto/vault/v1/vault_pb';
 import { operatorClients, type OperatorClients } from '@fortress/harness/stack/operator-clients';
@@ -122,21 +123,7 @@ try {
     endpoint: stack.customerKms.url,
     credentials: CUSTOMER_KMS_CREDENTIALS,
   });
-  const { KeyMetadata } = await customer.send(new CreateKeyCommand({ Description: zt }));
-  const keyArn = KeyMetadata?.Arn ?? '';
-  await customer.send(
-    new CreateGrantCommand({
-      KeyId: keyArn,
-      GranteePrincipal: stack.vaultKmsPrincipal,
-      Operations: [
-        'GenerateDataKey',
-        'GenerateDataKeyPairWithoutPlaintext',
-        'Decrypt',
-        'DescribeKey',
-      ],
-      Constraints: { EncryptionContextSubset: { 'fortress:org': zt } },
-    }),
-  );
+  const { keyArn } = await customerKeyFor(customer, zt, stack.vaultKmsPrincipal);
   customer.destroy();
   await stack.operator.vaultAdmin.setKeyConfig({
     config: {

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Product, Tier } from '@fortress/proto/common/v1/common_pb';
-import { KeyEnvironment } from '@fortress/proto/identity/v1/identity_pb';
-import { ConnectorStatus, Effect } from '@fortress/proto/policy/v1/policy_pb';
-import { CredentialKind } from '@fortress/proto/vault/v1/vault_pb';
+import { Tier } from '@fortress/proto/common/v1/common_pb';
 import { startTestIdp, TEST_IDP_AUDIENCE, type TestIdp } from '@fortress/harness/idp/test-idp';
-import {
-  startFakeZendesk,
-  ZENDESK_DEFAULTS,
-  type FakeZendesk,
-} from '@fortress/sandbox/saas/zendesk';
-import { mcpPost } from './support/mcp.js';
+import { startFakeZendesk, type FakeZendesk } from '@fortress/sandbox/saas/zendesk';
+import { addZendeskTool, mcpPost } from './support/mcp.js';
 import { eventually, useStack, type TestStack } from './support/stack.js';
-
-const enc = (s: string) => new TextEncoder().encode(s);
 
 describe('MCP Fortress for a Bank org: the org key plus an IdP token (oidc-provider)', function () {
   this.timeout(120_000);
@@ -42,45 +33,7 @@ describe('MCP Fortress for a Bank org: the org key plus an IdP token (oidc-provi
       },
     });
     // The role comes from the IdP group, not from the key.
-    await stack.operator.policyAdmin.putRole({
-      orgId,
-      actorId: 'operator',
-      role: {
-        name: 'support',
-        grants: [{ resourceType: 'tool', resourceId: 'zendesk__get_ticket', effect: Effect.ALLOW }],
-      },
-    });
-    await stack.operator.policyAdmin.putConnector({
-      orgId,
-      connector: { id: 'zendesk', type: 'zendesk', label: 'Zendesk', baseUrl: zendesk.url },
-      actorId: 'operator',
-    });
-    await stack.operator.vaultAdmin.putCredential({
-      orgId,
-      id: 'conn_zendesk',
-      label: 'Zendesk',
-      kind: CredentialKind.API_KEY,
-      material: {
-        secret: enc(ZENDESK_DEFAULTS.apiToken),
-        fields: { username: enc(ZENDESK_DEFAULTS.email) },
-      },
-      actorId: 'operator',
-    });
-    await stack.operator.policyAdmin.setConnectorStatus({
-      orgId,
-      connectorId: 'zendesk',
-      status: ConnectorStatus.ACTIVE,
-      reason: 'test',
-      actorId: 'operator',
-    });
-    const k = await stack.operator.identityAdmin.createApiKey({
-      orgId,
-      label: 'Bank MCP key',
-      products: [Product.MCP],
-      environment: KeyEnvironment.LIVE,
-    });
-    key = k.secret;
-    stack.issuedOrgKeys.push(key);
+    key = await addZendeskTool(stack, orgId, zendesk, 'support');
   });
   after(async () => {
     await zendesk?.close();

@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CreateGrantCommand,
-  CreateKeyCommand,
-  KMSClient,
-  RevokeGrantCommand,
-} from '@aws-sdk/client-kms';
+import { KMSClient, RevokeGrantCommand } from '@aws-sdk/client-kms';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -16,6 +11,7 @@ import pg from 'pg';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { Decision, PrincipalKind, Tier } from '@fortress/proto/common/v1/common_pb';
 import { CredentialKind } from '@fortress/proto/vault/v1/vault_pb';
+import { customerKeyFor } from '@fortress/harness/stack/customer-kms';
 import { operatorClients, type OperatorClients } from '@fortress/harness/stack/operator-clients';
 import { CUSTOMER_KMS_CREDENTIALS } from '@fortress/harness/stack/stack';
 import { AUDIT_STREAM } from '@fortress/kit/event-bus';
@@ -82,24 +78,7 @@ describe('vault tiers through the whole stack', () => {
   };
 
   /** A key in the customer's KMS account, granted to the vault for one org. */
-  async function customerKey(orgId: string) {
-    const { KeyMetadata } = await customer.send(new CreateKeyCommand({ Description: orgId }));
-    const keyArn = KeyMetadata?.Arn ?? '';
-    const { GrantId } = await customer.send(
-      new CreateGrantCommand({
-        KeyId: keyArn,
-        GranteePrincipal: stack.vaultKmsPrincipal,
-        Operations: [
-          'GenerateDataKey',
-          'GenerateDataKeyPairWithoutPlaintext',
-          'Decrypt',
-          'DescribeKey',
-        ],
-        Constraints: { EncryptionContextSubset: { 'fortress:org': orgId } },
-      }),
-    );
-    return { keyArn, grantId: GrantId ?? '' };
-  }
+  const customerKey = (orgId: string) => customerKeyFor(customer, orgId, stack.vaultKmsPrincipal);
 
   const putCredential = (orgId: string, id: string, secret: string, expiresAt?: Date) =>
     stack.operator.vaultAdmin.putCredential({

@@ -1,31 +1,21 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import {
-  CreateGrantCommand,
-  CreateKeyCommand,
-  KMSClient,
-  RevokeGrantCommand,
-} from '@aws-sdk/client-kms';
+import { KMSClient, RevokeGrantCommand } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import Anthropic from '@anthropic-ai/sdk';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pg from 'pg';
-import { PrincipalKind, Product, Tier } from '@fortress/proto/common/v1/common_pb';
-import { KeyEnvironment } from '@fortress/proto/identity/v1/identity_pb';
-import { ConnectorStatus, Effect } from '@fortress/proto/policy/v1/policy_pb';
-import { CredentialKind } from '@fortress/proto/vault/v1/vault_pb';
-import {
-  startFakeZendesk,
-  ZENDESK_DEFAULTS,
-  type FakeZendesk,
-} from '@fortress/sandbox/saas/zendesk';
+import { PrincipalKind, Tier } from '@fortress/proto/common/v1/common_pb';
+import { startFakeZendesk, type FakeZendesk } from '@fortress/sandbox/saas/zendesk';
 import { startTestIdp, TEST_IDP_AUDIENCE, type TestIdp } from '@fortress/harness/idp/test-idp';
+import { customerKeyFor } from '@fortress/harness/stack/customer-kms';
 import { operatorClients } from '@fortress/harness/stack/operator-clients';
 import { CUSTOMER_KMS_CREDENTIALS } from '@fortress/harness/stack/stack';
 import type { SeededOrg } from '@fortress/harness/stack/seed';
 import { openRecord } from '../services/edge/src/archive/archive-crypto.js';
+import { addZendeskTool } from './support/mcp.js';
 import {
   adminSession,
   ALLOWED_MODEL,
@@ -69,22 +59,7 @@ async function zeroTrustOrg(
   });
   const orgId = `org_zt${randomBytes(4).toString('hex')}`;
   // The org's key pair lives in the customer's KMS; the vault holds a grant, never the key.
-  const { KeyMetadata } = await customer.send(new CreateKeyCommand({ Description: orgId }));
-  const keyArn = KeyMetadata?.Arn ?? '';
-  const { GrantId } = await customer.send(
-    new CreateGrantCommand({
-      KeyId: keyArn,
-      GranteePrincipal: stack.vaultKmsPrincipal,
-      Operations: [
-        'GenerateDataKey',
-        'GenerateDataKeyPairWithoutPlaintext',
-        'Decrypt',
-        'DescribeKey',
-      ],
-      Constraints: { EncryptionContextSubset: { 'fortress:org': orgId } },
-    }),
-  );
-  const grantId = GrantId ?? '';
+  const { keyArn, grantId } = await customerKeyFor(customer, orgId, stack.vaultKmsPrincipal);
   await stack.operator.vaultAdmin.setKeyConfig({
     config: {
       orgId,
@@ -349,47 +324,8 @@ describe('MCP Fortress for a Zero Trust org: a tool call opens a vault session f
     zt = await zeroTrustOrg(stack, idp, {
       groupRoles: [{ group: 'g-support', roles: ['support'] }],
     });
-    const orgId = zt.org.orgId;
-    await stack.operator.policyAdmin.putRole({
-      orgId,
-      actorId: 'operator',
-      role: {
-        name: 'support',
-        grants: [{ resourceType: 'tool', resourceId: 'zendesk__get_ticket', effect: Effect.ALLOW }],
-      },
-    });
-    await stack.operator.policyAdmin.putConnector({
-      orgId,
-      connector: { id: 'zendesk', type: 'zendesk', label: 'Zendesk', baseUrl: zendesk.url },
-      actorId: 'operator',
-    });
     // Stored with the org's public key only: nothing the service can open on its own.
-    await stack.operator.vaultAdmin.putCredential({
-      orgId,
-      id: 'conn_zendesk',
-      label: 'Zendesk',
-      kind: CredentialKind.API_KEY,
-      material: {
-        secret: new TextEncoder().encode(ZENDESK_DEFAULTS.apiToken),
-        fields: { username: new TextEncoder().encode(ZENDESK_DEFAULTS.email) },
-      },
-      actorId: 'operator',
-    });
-    await stack.operator.policyAdmin.setConnectorStatus({
-      orgId,
-      connectorId: 'zendesk',
-      status: ConnectorStatus.ACTIVE,
-      reason: 'test',
-      actorId: 'operator',
-    });
-    const k = await stack.operator.identityAdmin.createApiKey({
-      orgId,
-      label: 'Zero Trust MCP key',
-      products: [Product.MCP],
-      environment: KeyEnvironment.LIVE,
-    });
-    mcpKey = k.secret;
-    stack.issuedOrgKeys.push(mcpKey);
+    mcpKey = await addZendeskTool(stack, zt.org.orgId, zendesk, 'support');
   });
   after(async () => {
     await zendesk?.close();

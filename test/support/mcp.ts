@@ -3,7 +3,8 @@ import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.j
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Product } from '@fortress/proto/common/v1/common_pb';
 import { KeyEnvironment } from '@fortress/proto/identity/v1/identity_pb';
-import { Effect } from '@fortress/proto/policy/v1/policy_pb';
+import { ConnectorStatus, Effect } from '@fortress/proto/policy/v1/policy_pb';
+import { CredentialKind } from '@fortress/proto/vault/v1/vault_pb';
 import {
   startFakeZendesk,
   ZENDESK_DEFAULTS,
@@ -117,6 +118,59 @@ export async function seedMcpOrg(stack: TestStack): Promise<McpOrg> {
     owner,
     keys: { support: await key('support'), viewer: await key('viewer') },
   };
+}
+
+/**
+ * Gives an existing org, through the operator RPCs, a Zendesk connector at `zendesk` with its
+ * credential in the vault, active, and a role granting `zendesk__get_ticket`; returns a new MCP
+ * org key (with no roles of its own: an IdP group or the role below gives them).
+ */
+export async function addZendeskTool(
+  stack: TestStack,
+  orgId: string,
+  zendesk: FakeZendesk,
+  role: string,
+): Promise<string> {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  await stack.operator.policyAdmin.putRole({
+    orgId,
+    actorId: 'operator',
+    role: {
+      name: role,
+      grants: [{ resourceType: 'tool', resourceId: 'zendesk__get_ticket', effect: Effect.ALLOW }],
+    },
+  });
+  await stack.operator.policyAdmin.putConnector({
+    orgId,
+    connector: { id: 'zendesk', type: 'zendesk', label: 'Zendesk', baseUrl: zendesk.url },
+    actorId: 'operator',
+  });
+  await stack.operator.vaultAdmin.putCredential({
+    orgId,
+    id: 'conn_zendesk',
+    label: 'Zendesk',
+    kind: CredentialKind.API_KEY,
+    material: {
+      secret: enc(ZENDESK_DEFAULTS.apiToken),
+      fields: { username: enc(ZENDESK_DEFAULTS.email) },
+    },
+    actorId: 'operator',
+  });
+  await stack.operator.policyAdmin.setConnectorStatus({
+    orgId,
+    connectorId: 'zendesk',
+    status: ConnectorStatus.ACTIVE,
+    reason: 'test',
+    actorId: 'operator',
+  });
+  const k = await stack.operator.identityAdmin.createApiKey({
+    orgId,
+    label: 'MCP key',
+    products: [Product.MCP],
+    environment: KeyEnvironment.LIVE,
+  });
+  stack.issuedOrgKeys.push(k.secret);
+  return k.secret;
 }
 
 /** An official 2025-era SDK client connected with an org key. */

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import {
-  CreateGrantCommand,
-  CreateKeyCommand,
-  KMSClient,
-  RevokeGrantCommand,
-} from '@aws-sdk/client-kms';
+import { CreateKeyCommand, KMSClient, RevokeGrantCommand } from '@aws-sdk/client-kms';
 import type { EventEnvelope } from '@fortress/proto/events/v1/events_pb';
 import { createLogger } from '@fortress/kit/log';
 import { startKmsServer, type KmsServer } from '@fortress/sandbox/kms/server';
+import { grantVault } from '@fortress/harness/stack/customer-kms';
 import { generateKeyPair } from 'jose';
 import type pg from 'pg';
 import {
@@ -73,23 +69,7 @@ async function customerAccount(accountId: string): Promise<CustomerAccount> {
       assert.ok(KeyMetadata?.Arn);
       return KeyMetadata.Arn;
     },
-    async grant(keyArn, orgId) {
-      const { GrantId } = await owner.send(
-        new CreateGrantCommand({
-          KeyId: keyArn,
-          GranteePrincipal: VAULT_PRINCIPAL,
-          Operations: [
-            'GenerateDataKey',
-            'GenerateDataKeyPairWithoutPlaintext',
-            'Decrypt',
-            'DescribeKey',
-          ],
-          Constraints: { EncryptionContextSubset: { 'fortress:org': orgId } },
-        }),
-      );
-      assert.ok(GrantId);
-      return GrantId;
-    },
+    grant: (keyArn, orgId) => grantVault(owner, keyArn, orgId, VAULT_PRINCIPAL),
     async revoke(keyArn, grantId) {
       await owner.send(new RevokeGrantCommand({ KeyId: keyArn, GrantId: grantId }));
     },
